@@ -1,0 +1,41 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+# Test servers are used when they answer; tests needing them skip otherwise.
+PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run test lint typecheck unit bench model clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m bot run
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check bot dialogs storage handlers tests bench
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy bot dialogs storage
+
+test: $(STAMP) lint typecheck
+	@set -e; \
+	if $(PY) scripts/port_open.py 127.0.0.1 5432; then export DATABASE_URL="$${DATABASE_URL:-$(PG_URL)}"; else echo "PostgreSQL not reachable: its tests will be skipped"; fi; \
+	if $(PY) scripts/port_open.py 127.0.0.1 6379; then export REDIS_URL="$${REDIS_URL:-$(REDIS_TEST_URL)}"; else echo "Redis not reachable: its tests will be skipped"; fi; \
+	$(VENV)/bin/pytest -q
+
+bench: $(STAMP)
+	$(PY) bench/classify.py
+
+model: $(STAMP)
+	$(PY) -m bot.classify.build
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,127 @@
+"""Command line: `python -m bot run [--webhook] | classify | migrate | bodies | sectors`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from bot.config import ConfigError, Settings, require_telegram_token
+
+log = logging.getLogger("bot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="tsur-bot: the ЦУР messenger bot")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the bot (long polling, or a webhook server)")
+    run.add_argument("--webhook", action="store_true", help="receive updates through the HTTP webhook")
+    commands.add_parser(
+        "classify", help="classify texts: one per line on stdin, or --csv FILE", add_help=False
+    )
+    commands.add_parser("migrate", help="create/upgrade the database schema and seed reference data")
+    commands.add_parser("bodies", help="list bodies and where their reports come from")
+    commands.add_parser("sectors", help="list sectors with their deadlines")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["classify"]:
+        from bot.classify.cli import run_classify_cli
+
+        return run_classify_cli(args_list[1:], sys.stdin, sys.stdout)
+    args = _parser().parse_args(args_list)
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        print(
+            f"configuration error: {'.'.join(map(str, first['loc'])).upper()}: {first['msg']}",
+            file=sys.stderr,
+        )
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "run":
+        try:
+            token = require_telegram_token(settings)
+        except ConfigError as error:
+            print(str(error), file=sys.stderr)
+            return 2
+        from bot.runtime import run_bot
+
+        try:
+            asyncio.run(run_bot(settings, token, webhook=args.webhook))
+        except ConfigError as error:
+            print(str(error), file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            pass
+        return 0
+    if args.command == "migrate":
+        return asyncio.run(_migrate(settings))
+    if args.command == "bodies":
+        return asyncio.run(_bodies(settings))
+    if args.command == "sectors":
+        return asyncio.run(_sectors(settings))
+    return 2
+
+
+async def _migrate(settings: Settings) -> int:
+    from bot.catalog import seed_catalog
+    from storage.db import Database, migrate
+
+    db = Database(settings.database_url)
+    try:
+        await migrate(db)
+        await seed_catalog(db)
+    finally:
+        await db.dispose()
+    print("database is up to date")
+    return 0
+
+
+async def _bodies(settings: Settings) -> int:
+    from bot.catalog import Catalog, seed_catalog
+    from storage.db import Database, migrate
+
+    db = Database(settings.database_url)
+    try:
+        await migrate(db)
+        await seed_catalog(db)
+        catalog = await Catalog.load(db)
+    finally:
+        await db.dispose()
+    routed: dict[str, set[str]] = {}
+    for rule in catalog.rules:
+        routed.setdefault(rule.body_id, set()).add(rule.sector_id)
+    for body in sorted(catalog.bodies.values(), key=lambda b: (b.kind, b.id)):
+        sectors = ",".join(sorted(routed.get(body.id, set()))) or "-"
+        print(f"{body.id}\t{body.kind}\t{sectors}\t{body.name_ru}")
+    return 0
+
+
+async def _sectors(settings: Settings) -> int:
+    from bot.catalog import Catalog, seed_catalog
+    from storage.db import Database, migrate
+
+    db = Database(settings.database_url)
+    try:
+        await migrate(db)
+        await seed_catalog(db)
+        catalog = await Catalog.load(db)
+    finally:
+        await db.dispose()
+    for sector in catalog.sectors.values():
+        print(f"{sector.id}\t{sector.first_reaction_hours}h\t{sector.answer_days}d\t{sector.name_ru}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

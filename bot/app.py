@@ -1,0 +1,97 @@
+"""Builds everything from the settings: storage, services, dialogs. Platform adapters plug in on top."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from redis.asyncio import Redis
+
+from bot.catalog import Catalog, seed_catalog
+from bot.citizens import CitizenService
+from bot.classify import Classifier, load_classifier
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.deadlines import WorkCalendar
+from bot.flood import FloodGuard, RedisFloodGuard
+from bot.i18n import Translator
+from bot.reports import ReportService
+from dialogs.engine import DialogRunner, DialogServices
+from dialogs.registry import build_dialogs
+from storage.db import Database, migrate
+from storage.state import (
+    RedisStateStore,
+    RedisUpdateLog,
+    SqlStateStore,
+    SqlUpdateLog,
+    StateStore,
+    UpdateLog,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    """One process's worth of wiring."""
+
+    settings: Settings
+    db: Database
+    redis: Redis | None
+    services: DialogServices
+    runner: DialogRunner
+    update_log: UpdateLog
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.db.dispose()
+
+
+async def build_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    classifier: Classifier | None = None,
+    state: StateStore | None = None,
+    retry_delays: tuple[float, ...] | None = None,
+) -> App:
+    """Migrate and seed the database, then assemble services and the dialog runner."""
+    clock = clock or SystemClock()
+    db = Database(settings.database_url)
+    await migrate(db)
+    await seed_catalog(db)
+    catalog = await Catalog.load(db)
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    ttl = timedelta(minutes=settings.dialog_ttl_minutes)
+    if state is None:
+        state = RedisStateStore(redis, ttl_seconds=int(ttl.total_seconds())) if redis else SqlStateStore(db)
+    flood = (
+        RedisFloodGuard(redis, settings.flood_limit, settings.flood_window_seconds)
+        if redis
+        else FloodGuard(settings.flood_limit, settings.flood_window_seconds)
+    )
+    update_log: UpdateLog = RedisUpdateLog(redis) if redis else SqlUpdateLog(db)
+    calendar = WorkCalendar(settings.timezone)
+    services = DialogServices(
+        citizens=CitizenService(db, clock),
+        reports=ReportService(db, catalog, calendar, clock),
+        catalog=catalog,
+        classifier=classifier or load_classifier(),
+        translator=Translator(),
+        state=state,
+        flood=flood,
+        clock=clock,
+        timezone=ZoneInfo(settings.timezone),
+        dialog_ttl=ttl,
+        privacy_policy_url=settings.privacy_policy_url,
+    )
+    dialogs = build_dialogs()
+    runner = (
+        DialogRunner(services, dialogs, retry_delays)
+        if retry_delays is not None
+        else DialogRunner(services, dialogs)
+    )
+    return App(settings, db, redis, services, runner, update_log)

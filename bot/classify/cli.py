@@ -1,0 +1,83 @@
+"""``python -m bot classify``: classify texts from stdin (one per line) or from a CSV column."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+from bot.classify.model import Classifier, Prediction, load_classifier
+
+
+class _UsageError(Exception):
+    """Bad command-line arguments; carries argparse's message."""
+
+
+class _Parser(argparse.ArgumentParser):
+    # argparse exits the process on bad arguments; the command must return 2 instead so that
+    # callers (and tests) keep control.
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(f"{self.prog}: error: {message}")
+
+
+def _parser() -> _Parser:
+    parser = _Parser(
+        prog="python -m bot classify",
+        description="Print sector<TAB>confidence<TAB>top-3 sectors for each text.",
+        add_help=False,
+    )
+    parser.add_argument("--csv", type=Path, help="read texts from this CSV file instead of stdin")
+    parser.add_argument("--column", default="text", help="CSV column with the texts (default: text)")
+    parser.add_argument("--model", type=Path, help="model file (default: bot/classify/model.json)")
+    return parser
+
+
+def format_prediction(prediction: Prediction) -> str:
+    """One output line (without newline): sector, confidence with 2 decimals, top-3 ids."""
+    return f"{prediction.sector}\t{prediction.confidence:.2f}\t{','.join(prediction.top(3))}"
+
+
+def _csv_texts(path: Path, column: str) -> Iterator[str]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if reader.fieldnames is None or column not in reader.fieldnames:
+            found = ", ".join(reader.fieldnames or [])
+            raise _UsageError(f"{path}: no column {column!r} (columns: {found or 'none'})")
+        for row in reader:
+            yield row.get(column) or ""
+
+
+def _stdin_texts(stdin: TextIO) -> Iterator[str]:
+    for line in stdin:
+        yield line.rstrip("\r\n")
+
+
+def run_classify_cli(argv: list[str], stdin: TextIO, stdout: TextIO) -> int:
+    """Run the classify command; returns 0 on success, 2 on bad arguments or unreadable input.
+
+    Errors go to stderr. Every input text, blank ones included, gets exactly one output line.
+    """
+    try:
+        args = _parser().parse_args(argv)
+        classifier = Classifier.load(args.model) if args.model else load_classifier()
+        texts: Iterable[str]
+        if args.csv is not None:
+            if not args.csv.is_file():
+                raise _UsageError(f"no such file: {args.csv}")
+            # Read everything first so a missing column fails before any output is written.
+            texts = list(_csv_texts(args.csv, args.column))
+        else:
+            texts = _stdin_texts(stdin)
+        for text in texts:
+            stdout.write(format_prediction(classifier.predict(text)) + "\n")
+    except _UsageError as error:
+        print(error, file=sys.stderr)
+        return 2
+    except (OSError, UnicodeDecodeError, ValueError, csv.Error) as error:
+        print(f"python -m bot classify: {error}", file=sys.stderr)
+        return 2
+    stdout.flush()
+    return 0

@@ -1,0 +1,77 @@
+"""Settings, read from the environment or `.env` only (secrets never live in code or logs)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Bot API tokens look like "123456789:AA...". Checked up front so a typo fails at start, not on the
+# first update.
+TELEGRAM_TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,60}$")
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Everything configurable about one deployment of the bot."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = Field(default=None, description="Bot token from @BotFather")
+    telegram_api_url: str | None = Field(
+        default=None, description="Another Bot API server (self-hosted or a test one)"
+    )
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///tsur.sqlite3", description="SQLAlchemy async URL of the database"
+    )
+    redis_url: str | None = Field(default=None, description="Redis for dialog state and flood control")
+    default_language: str = Field(default="ru", description="Language before a citizen chooses one")
+    dialog_ttl_minutes: int = Field(default=120, ge=1, description="An idle dialog expires after this")
+    privacy_policy_url: str = Field(
+        default="https://example.gov.ru/tsur/privacy", description="Full personal-data policy"
+    )
+    webhook_base_url: str | None = Field(default=None, description="Public HTTPS base for the webhook")
+    webhook_path: str = Field(default="/webhook/telegram", description="Path of the Telegram webhook")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="Secret token Telegram sends in each webhook request"
+    )
+    web_host: str = Field(default="0.0.0.0", description="Address of the HTTP server")
+    web_port: int = Field(default=8080, description="Port of the HTTP server")
+    flood_limit: int = Field(default=6, ge=1, description="Messages a citizen may send per flood window")
+    flood_window_seconds: float = Field(default=3.0, gt=0, description="Flood window length")
+    album_wait_seconds: float = Field(default=0.8, gt=0, description="How long to gather an album")
+    timezone: str = Field(default="Asia/Yekaterinburg", description="Local time zone of the oblast")
+    log_level: str = Field(default="INFO", description="Logging level")
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        # People paste plain URLs from their hosting panel; map them to the async drivers we ship.
+        if value.startswith("postgres://"):
+            value = "postgresql://" + value[len("postgres://") :]
+        if value.startswith("postgresql://"):
+            value = "postgresql+asyncpg://" + value[len("postgresql://") :]
+        if value.startswith("sqlite:///"):
+            value = "sqlite+aiosqlite:///" + value[len("sqlite:///") :]
+        return value
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message says what to set."""
+
+
+def require_telegram_token(settings: Settings) -> str:
+    """Return the bot token or raise ConfigError with a one-line hint."""
+    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN is not set: put the token from @BotFather into the environment or .env"
+        )
+    token = settings.telegram_bot_token.get_secret_value().strip()
+    if not TELEGRAM_TOKEN_RE.match(token):
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN is malformed: expected '<digits>:<35 characters>' as given by @BotFather"
+        )
+    return token

@@ -1,0 +1,257 @@
+"""A report's life: filing, the one table of allowed status moves, and the citizen's view of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.catalog import OTHER_SECTOR, Catalog
+from bot.clock import Clock
+from bot.deadlines import WorkCalendar, due_dates
+from storage.db import Database
+from storage.models import Report, StatusChange
+
+MAX_PHOTOS = 5
+SYSTEM_ACTOR = "system"
+
+
+class Status(StrEnum):
+    NEW = "new"
+    ROUTED = "routed"
+    IN_PROGRESS = "in_progress"
+    NEEDS_INFO = "needs_info"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+    TRANSFERRED = "transferred"
+    REJECTED = "rejected"
+
+
+# The only place that says which status may follow which (DESIGN: "A report's life").
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.NEW: frozenset({Status.ROUTED, Status.REJECTED}),
+    Status.ROUTED: frozenset({Status.IN_PROGRESS, Status.TRANSFERRED, Status.REJECTED, Status.ANSWERED}),
+    Status.IN_PROGRESS: frozenset({Status.NEEDS_INFO, Status.ANSWERED, Status.TRANSFERRED, Status.REJECTED}),
+    Status.NEEDS_INFO: frozenset({Status.IN_PROGRESS, Status.ANSWERED, Status.TRANSFERRED, Status.REJECTED}),
+    Status.ANSWERED: frozenset({Status.CLOSED, Status.IN_PROGRESS}),
+    Status.TRANSFERRED: frozenset({Status.ROUTED}),
+    Status.CLOSED: frozenset(),
+    Status.REJECTED: frozenset(),
+}
+OPEN_STATUSES = frozenset(s for s in Status if s not in (Status.CLOSED, Status.REJECTED))
+
+
+class IllegalTransition(Exception):
+    """A status move the lifecycle does not allow."""
+
+    def __init__(self, current: str, target: str) -> None:
+        super().__init__(f"a report in status {current!r} cannot move to {target!r}")
+        self.current = current
+        self.target = target
+
+
+def check_transition(current: str, target: str) -> None:
+    """Raise IllegalTransition unless `current` → `target` is allowed."""
+    if Status(target) not in TRANSITIONS[Status(current)]:
+        raise IllegalTransition(current, target)
+
+
+def change_status(
+    report: Report, target: Status, *, actor: str, at: datetime, comment: str | None = None
+) -> StatusChange:
+    """Move a report to `target` and write the history row; the caller's transaction commits both."""
+    check_transition(report.status, target)
+    change = StatusChange(actor=actor, at=at, from_status=report.status, to_status=target, comment=comment)
+    report.status = target
+    report.updated_at = at
+    report.history.append(change)
+    return change
+
+
+@dataclass
+class ReportDraft:
+    """Everything the intake dialog gathered, ready to be filed."""
+
+    intake_key: str
+    platform: str
+    citizen_id: int
+    language: str
+    text: str
+    photos: list[str] = field(default_factory=list)
+    latitude: float | None = None
+    longitude: float | None = None
+    address: str | None = None
+    municipality_id: str | None = None
+    sector_id: str = OTHER_SECTOR
+    classifier_sector: str | None = None
+    classifier_confidence: float | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class FiledReport:
+    id: int
+    number: str
+    body_id: str
+    first_reaction_due: datetime
+    answer_due: datetime
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    from_status: str | None
+    to_status: str
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class ReportCard:
+    """A report as its citizen sees it."""
+
+    id: int
+    number: str
+    sector_id: str
+    status: str
+    created_at: datetime
+    text: str
+    body_id: str
+    municipality_id: str | None
+    address: str | None
+    photos: int
+    answer_due: datetime
+    history: tuple[HistoryEntry, ...] = ()
+
+
+def report_number(report_id: int, created_at: datetime) -> str:
+    """Human-readable number: two-digit year and a zero-padded id, e.g. 26-000042."""
+    return f"{created_at.year % 100:02d}-{report_id:06d}"
+
+
+class ReportService:
+    """Files reports and answers the citizen's questions about them."""
+
+    def __init__(self, db: Database, catalog: Catalog, calendar: WorkCalendar, clock: Clock) -> None:
+        self._db = db
+        self._catalog = catalog
+        self._calendar = calendar
+        self._clock = clock
+
+    async def file(self, draft: ReportDraft) -> FiledReport:
+        """Store, route and date a report; filing the same draft twice returns the first report."""
+        existing = await self._by_intake_key(draft.intake_key)
+        if existing is not None:
+            return existing
+        now = self._clock.now()
+        sector = self._catalog.sector(draft.sector_id)
+        body_id = self._catalog.route(sector.id, draft.municipality_id)
+        due = due_dates(now, sector.first_reaction_hours, sector.answer_days, self._calendar)
+        try:
+            async with self._db.session() as session:
+                report = Report(
+                    intake_key=draft.intake_key,
+                    citizen_id=draft.citizen_id,
+                    platform=draft.platform,
+                    text=draft.text,
+                    photos=list(draft.photos[:MAX_PHOTOS]),
+                    latitude=draft.latitude,
+                    longitude=draft.longitude,
+                    address=draft.address,
+                    municipality_id=draft.municipality_id,
+                    sector_id=sector.id,
+                    classifier_sector=draft.classifier_sector,
+                    classifier_confidence=draft.classifier_confidence,
+                    body_id=body_id,
+                    status=Status.NEW,
+                    phone=draft.phone,
+                    language=draft.language,
+                    first_reaction_due=due.first_reaction,
+                    answer_due=due.answer,
+                    created_at=now,
+                    updated_at=now,
+                    history=[
+                        StatusChange(
+                            actor=f"citizen:{draft.platform}", at=now, from_status=None, to_status=Status.NEW
+                        )
+                    ],
+                )
+                session.add(report)
+                await session.flush()
+                report.number = report_number(report.id, now)
+                change_status(report, Status.ROUTED, actor=SYSTEM_ACTOR, at=now, comment=body_id)
+                return FiledReport(report.id, report.number, body_id, due.first_reaction, due.answer)
+        except IntegrityError:
+            # Two deliveries of one confirmation raced; the other one won and its report stands.
+            found = await self._by_intake_key(draft.intake_key)
+            if found is None:
+                raise
+            return found
+
+    async def _by_intake_key(self, intake_key: str) -> FiledReport | None:
+        async with self._db.session() as session:
+            report = await session.scalar(select(Report).where(Report.intake_key == intake_key))
+            if report is None or report.number is None:
+                return None
+            return FiledReport(
+                report.id, report.number, report.body_id, report.first_reaction_due, report.answer_due
+            )
+
+    async def count_for_citizen(self, citizen_id: int) -> int:
+        async with self._db.session() as session:
+            total = await session.scalar(
+                select(func.count()).select_from(Report).where(Report.citizen_id == citizen_id)
+            )
+            return int(total or 0)
+
+    async def list_for_citizen(self, citizen_id: int, *, limit: int, offset: int = 0) -> list[ReportCard]:
+        """The citizen's reports, newest first."""
+        async with self._db.session() as session:
+            rows = await session.scalars(
+                select(Report)
+                .where(Report.citizen_id == citizen_id)
+                .order_by(Report.id.desc())
+                .limit(limit)
+                .offset(offset)
+            )
+            return [_card(row, with_history=False) for row in rows]
+
+    async def card_for_citizen(self, citizen_id: int, report_id: int) -> ReportCard | None:
+        """One report with its history, only if it belongs to this citizen."""
+        async with self._db.session() as session:
+            report = await _load(session, report_id)
+            if report is None or report.citizen_id != citizen_id:
+                return None
+            return _card(report, with_history=True)
+
+
+async def _load(session: AsyncSession, report_id: int) -> Report | None:
+    return await session.scalar(
+        select(Report).where(Report.id == report_id).options(selectinload(Report.history))
+    )
+
+
+def _card(report: Report, *, with_history: bool) -> ReportCard:
+    history = (
+        tuple(HistoryEntry(h.at, h.from_status, h.to_status, h.comment) for h in report.history)
+        if with_history
+        else ()
+    )
+    return ReportCard(
+        id=report.id,
+        number=report.number or "",
+        sector_id=report.sector_id,
+        status=report.status,
+        created_at=report.created_at,
+        text=report.text,
+        body_id=report.body_id,
+        municipality_id=report.municipality_id,
+        address=report.address,
+        photos=len(report.photos or []),
+        answer_due=report.answer_due,
+        history=history,
+    )

@@ -1,0 +1,34 @@
+"""The HTTP server: Telegram webhook (secret checked, repeats ignored) and health."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Dispatcher
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.app import App
+
+
+def build_web_app(app: App, bot: Bot | None, dispatcher: Dispatcher | None) -> web.Application:
+    """An aiohttp application with /healthz and, when a bot is given, the Telegram webhook."""
+    web_app = web.Application()
+
+    async def health(_request: web.Request) -> web.Response:
+        try:
+            async with app.db.session() as session:
+                await session.execute(text("SELECT 1"))
+            if app.redis is not None:
+                await app.redis.ping()
+        except Exception as error:  # a health check reports, it never raises
+            return web.json_response({"status": "degraded", "error": type(error).__name__}, status=503)
+        return web.json_response({"status": "ok"})
+
+    web_app.router.add_get("/healthz", health)
+    if bot is not None and dispatcher is not None:
+        secret = app.settings.webhook_secret.get_secret_value() if app.settings.webhook_secret else None
+        SimpleRequestHandler(dispatcher=dispatcher, bot=bot, secret_token=secret).register(
+            web_app, path=app.settings.webhook_path
+        )
+        setup_application(web_app, dispatcher, bot=bot)
+    return web_app

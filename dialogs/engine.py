@@ -1,0 +1,364 @@
+"""The dialog runner: one Inbound in, a list of Views out, state persisted between the two.
+
+Written once for every messenger. A step is a small object with a prompt and two reactions (to
+input and to its own buttons); the runner does what is common: consent gate, flood control,
+expiry, stale-button checks, back and cancel, and keeping the state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from bot.catalog import Catalog
+from bot.citizens import CitizenInfo, CitizenService
+from bot.classify import Classifier
+from bot.clock import Clock
+from bot.flood import FloodGuard, FloodVerdict
+from bot.i18n import Translator, pick_language
+from bot.reports import ReportService
+from dialogs.view import Ask, Button, Inbound, InboundKind, Text, View
+from storage.db import TRANSIENT_ERRORS
+from storage.state import StateStore
+
+log = logging.getLogger(__name__)
+
+BACK = "back"
+CANCEL = "cancel"
+
+
+@dataclass
+class DialogServices:
+    """What dialogs may use: platform-neutral services only."""
+
+    citizens: CitizenService
+    reports: ReportService
+    catalog: Catalog
+    classifier: Classifier
+    translator: Translator
+    state: StateStore
+    flood: FloodGuard
+    clock: Clock
+    timezone: ZoneInfo
+    dialog_ttl: timedelta
+    privacy_policy_url: str
+
+
+@dataclass
+class Context:
+    """Everything one step needs to react to one Inbound."""
+
+    inbound: Inbound
+    services: DialogServices
+    citizen: CitizenInfo | None
+    lang: str
+    state: dict[str, Any]
+    now: datetime
+    dialogs: Dialogs
+
+    @property
+    def data(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.state.setdefault("data", {})
+        return data
+
+    def label(self, text: Text) -> str:
+        return self.services.translator.text(self.lang, text.key, text.args)
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.services.timezone)
+
+    def date(self, moment: datetime) -> str:
+        return self.local(moment).strftime("%d.%m.%Y")
+
+    def datetime(self, moment: datetime) -> str:
+        return self.local(moment).strftime("%d.%m.%Y %H:%M")
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The views to send, and the language to render them in."""
+
+    lang: str
+    views: list[View]
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What a step decided: stay (and show `views`), go to another step, or end the dialog."""
+
+    views: tuple[View, ...] = ()
+    goto: str | None = None
+    done: bool = False
+    # With done: show the main menu after the views.
+    menu: bool = False
+
+    @classmethod
+    def stay(cls, *views: View) -> Transition:
+        return cls(views)
+
+    @classmethod
+    def to(cls, step: str, *before: View) -> Transition:
+        return cls(before, goto=step)
+
+    @classmethod
+    def end(cls, *views: View) -> Transition:
+        return cls(views, done=True)
+
+
+class Step:
+    """One question of a guided dialog."""
+
+    name: ClassVar[str]
+    ask: ClassVar[Ask] = Ask.NONE
+    has_back: ClassVar[bool] = True
+
+    async def prompt(self, ctx: Context) -> list[View]:
+        raise NotImplementedError
+
+    async def on_input(self, ctx: Context) -> Transition:
+        raise NotImplementedError
+
+    async def on_button(self, ctx: Context, value: str) -> Transition:
+        """Buttons other than back/cancel; unknown values are treated as outdated."""
+        return Transition.stay(View.of("button-outdated"), *await self.prompt(ctx))
+
+    def nav_row(self) -> tuple[Button, ...]:
+        """The Back / Cancel row every step carries."""
+        row = []
+        if self.has_back:
+            row.append(Button(f"{self.name}:{BACK}", Text("btn-back")))
+        row.append(Button(f"{self.name}:{CANCEL}", Text("btn-cancel")))
+        return tuple(row)
+
+
+GlobalHandler = Callable[[Context, str], Awaitable[list[View]]]
+CommandHandler = Callable[[Context], Awaitable[list[View]]]
+
+
+@dataclass
+class Dialogs:
+    """The registry the runner dispatches on: steps, global button scopes, commands."""
+
+    steps: dict[str, Step] = field(default_factory=dict)
+    scopes: dict[str, GlobalHandler] = field(default_factory=dict)
+    commands: dict[str, CommandHandler] = field(default_factory=dict)
+    # Scopes and commands anyone may use before giving consent (nothing is stored for them).
+    open_scopes: frozenset[str] = frozenset()
+    open_commands: frozenset[str] = frozenset()
+    consent_prompt: CommandHandler | None = None
+    main_menu: Callable[[Context], View] | None = None
+    on_cancel: Callable[[Context], Awaitable[list[View]]] | None = None
+
+    def add_step(self, step: Step) -> None:
+        self.steps[step.name] = step
+
+    async def current_prompt(self, ctx: Context) -> list[View]:
+        """The question the citizen is on, or the menu when there is none."""
+        step = self.steps.get(str(ctx.state.get("step")))
+        if step is not None:
+            return await step.prompt(ctx)
+        return [self.main_menu(ctx)] if self.main_menu is not None else []
+
+
+def start_dialog(ctx: Context, dialog: str, first_step: str, data: Mapping[str, Any] | None = None) -> None:
+    """Reset the state to a new dialog at its first step."""
+    ctx.state.clear()
+    ctx.state.update({"dialog": dialog, "step": first_step, "trail": [], "data": dict(data or {})})
+
+
+class DialogRunner:
+    """Turns each Inbound into Views, keeping each citizen's updates strictly one after another."""
+
+    def __init__(
+        self, services: DialogServices, dialogs: Dialogs, retry_delays: tuple[float, ...] = (0.5, 1.5, 3.0)
+    ) -> None:
+        self.services = services
+        self.dialogs = dialogs
+        # Filing is idempotent and state is written last, so a retried update never doubles anything.
+        self.retry_delays = retry_delays
+
+    async def handle(self, inbound: Inbound) -> Reply:
+        """React to one thing a citizen did; a store briefly down is retried, then apologised for."""
+        for delay in (*self.retry_delays, None):
+            try:
+                return await self._handle_once(inbound)
+            except TRANSIENT_ERRORS as error:
+                if delay is None:
+                    log.error("storage unavailable, update from %s not handled: %r", inbound.state_key, error)
+                    return Reply(pick_language(inbound.language_hint), [View.of("service-unavailable")])
+                log.warning("storage error, retrying in %.1fs: %r", delay, error)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def _handle_once(self, inbound: Inbound) -> Reply:
+        services = self.services
+        verdict = await services.flood.hit(inbound.state_key)
+        if verdict is FloodVerdict.DROP:
+            return Reply(pick_language(inbound.language_hint), [])
+        if verdict is FloodVerdict.WARN:
+            citizen = await services.citizens.find(inbound.platform, inbound.user_id)
+            lang = citizen.language if citizen else pick_language(inbound.language_hint)
+            seconds = int(services.flood.window_seconds) + 1
+            return Reply(lang, [View.of("flood-warning", seconds=seconds)])
+        async with services.state.lock(inbound.state_key):
+            return await self._handle_locked(inbound)
+
+    async def _handle_locked(self, inbound: Inbound) -> Reply:
+        services = self.services
+        citizen = await services.citizens.find(inbound.platform, inbound.user_id)
+        lang = citizen.language if citizen else pick_language(inbound.language_hint)
+        state = (await services.state.get(inbound.state_key)) if citizen else None
+        ctx = Context(inbound, services, citizen, lang, dict(state or {}), services.clock.now(), self.dialogs)
+        before: list[View] = []
+        if ctx.state.get("step") and self._expired(ctx):
+            before.append(View.of("dialog-expired"))
+            ctx.state.clear()
+        previous_step = ctx.state.get("step")
+        views = before + await self._dispatch(ctx)
+        views = self._close_native_keyboard(previous_step, ctx, views)
+        await self._persist(ctx, state)
+        return Reply(ctx.lang, views)
+
+    def _expired(self, ctx: Context) -> bool:
+        updated = float(ctx.state.get("updated", 0.0))
+        return ctx.now.timestamp() - updated > self.services.dialog_ttl.total_seconds()
+
+    async def _persist(self, ctx: Context, before: Mapping[str, Any] | None) -> None:
+        key = ctx.inbound.state_key
+        if ctx.citizen is None:
+            # Nothing is stored about anyone who has not consented (or who just asked to be forgotten).
+            if before:
+                await self.services.state.delete(key)
+            return
+        if ctx.state.get("step"):
+            ctx.state["updated"] = ctx.now.timestamp()
+            await self.services.state.set(key, ctx.state)
+        elif before:
+            await self.services.state.delete(key)
+
+    async def _dispatch(self, ctx: Context) -> list[View]:
+        inbound = ctx.inbound
+        dialogs = self.dialogs
+        if inbound.kind is InboundKind.COMMAND:
+            command = inbound.command
+            if ctx.citizen is None and command not in dialogs.open_commands:
+                return await self._consent(ctx)
+            handler = dialogs.commands.get(command)
+            if handler is None:
+                return [View.of("unknown-command", command=command[:32])]
+            return await handler(ctx)
+
+        step = self._current_step(ctx)
+        if inbound.kind is InboundKind.TEXT and step is not None:
+            pressed = await self._typed_button(ctx, step, inbound.text)
+            if pressed is not None:
+                ctx.inbound = inbound = replace(inbound, kind=InboundKind.BUTTON, button=pressed)
+
+        if inbound.kind is InboundKind.BUTTON:
+            scope, _, value = inbound.button.partition(":")
+            if ctx.citizen is None and scope not in dialogs.open_scopes:
+                return await self._consent(ctx)
+            global_handler = dialogs.scopes.get(scope)
+            if global_handler is not None:
+                return await global_handler(ctx, value)
+            if step is None or scope != step.name:
+                return await self._outdated(ctx, step)
+            if value == CANCEL:
+                return await self._cancel(ctx)
+            if value == BACK:
+                return await self._back(ctx, step)
+            return await self._apply(ctx, step, await step.on_button(ctx, value))
+
+        if ctx.citizen is None:
+            return await self._consent(ctx)
+        if step is None:
+            return self._idle(ctx)
+        return await self._apply(ctx, step, await step.on_input(ctx))
+
+    def _current_step(self, ctx: Context) -> Step | None:
+        name = ctx.state.get("step")
+        if not name:
+            return None
+        step = self.dialogs.steps.get(str(name))
+        if step is None:
+            # A deploy removed or renamed the step the citizen was on: start clean, don't crash.
+            log.warning("dropping state at unknown step %s", name)
+            ctx.state.clear()
+        return step
+
+    async def _typed_button(self, ctx: Context, step: Step, text: str) -> str | None:
+        # Native reply keyboards (and people) send a button's label as plain text.
+        wanted = text.strip().casefold()
+        if not wanted or len(wanted) > 64:
+            return None
+        views = await step.prompt(ctx)
+        for button in (b for view in views for b in view.all_buttons()):
+            if ctx.label(button.label).strip().casefold() == wanted:
+                return button.id
+        return None
+
+    async def _apply(self, ctx: Context, step: Step, transition: Transition) -> list[View]:
+        views = list(transition.views)
+        if transition.done:
+            ctx.state.clear()
+            if transition.menu and self.dialogs.main_menu is not None:
+                views.append(self.dialogs.main_menu(ctx))
+            return views
+        if transition.goto is not None:
+            trail: list[str] = ctx.state.setdefault("trail", [])
+            if transition.goto != step.name:
+                trail.append(step.name)
+            ctx.state["step"] = transition.goto
+            views += await self.dialogs.steps[transition.goto].prompt(ctx)
+        return views
+
+    async def _back(self, ctx: Context, step: Step) -> list[View]:
+        trail: list[str] = ctx.state.setdefault("trail", [])
+        if not trail:
+            return await step.prompt(ctx)
+        ctx.state["step"] = trail.pop()
+        return await self.dialogs.steps[ctx.state["step"]].prompt(ctx)
+
+    async def _cancel(self, ctx: Context) -> list[View]:
+        ctx.state.clear()
+        views = [View.of("dialog-cancelled")]
+        if self.dialogs.main_menu is not None:
+            views.append(self.dialogs.main_menu(ctx))
+        return views
+
+    async def _outdated(self, ctx: Context, step: Step | None) -> list[View]:
+        views = [View.of("button-outdated")]
+        if step is not None:
+            views += await step.prompt(ctx)
+        elif self.dialogs.main_menu is not None:
+            views.append(self.dialogs.main_menu(ctx))
+        return views
+
+    async def _consent(self, ctx: Context) -> list[View]:
+        if self.dialogs.consent_prompt is None:
+            return []
+        return await self.dialogs.consent_prompt(ctx)
+
+    def _idle(self, ctx: Context) -> list[View]:
+        key = "idle-unsupported" if ctx.inbound.kind is InboundKind.UNSUPPORTED else "idle-hint"
+        views = [View.of(key)]
+        if self.dialogs.main_menu is not None:
+            views.append(self.dialogs.main_menu(ctx))
+        return views
+
+    def _close_native_keyboard(self, previous: Any, ctx: Context, views: list[View]) -> list[View]:
+        # A location/contact request keyboard stays on screen until a message removes it; only a
+        # message without inline buttons can carry that removal.
+        was_asking = previous in self.dialogs.steps and self.dialogs.steps[previous].ask is not Ask.NONE
+        now_step = ctx.state.get("step")
+        still_asking = now_step in self.dialogs.steps and self.dialogs.steps[now_step].ask is not Ask.NONE
+        if not was_asking or still_asking or not views or any(v.remove_keyboard for v in views):
+            return views
+        if not views[0].buttons and views[0].ask is Ask.NONE:
+            return [replace(views[0], remove_keyboard=True), *views[1:]]
+        return [View((Text("keyboard-closed"),), remove_keyboard=True), *views]

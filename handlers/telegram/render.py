@@ -1,0 +1,95 @@
+"""Views → Telegram messages, within Telegram's limits (4096-char texts, 64-byte callback data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+
+from bot.i18n import Translator
+from dialogs.view import Ask, View
+
+TEXT_LIMIT = 4096
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    text: str
+    markup: Markup | None = None
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Cut a long text into pieces of at most `limit` chars, preferring line and word breaks."""
+    if len(text) <= limit:
+        return [text]
+    pieces: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit)
+        if cut < limit // 2:
+            cut = rest.rfind(" ", 0, limit)
+        if cut < limit // 2:
+            cut = limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip("\n ")
+    if rest:
+        pieces.append(rest)
+    return pieces
+
+
+def view_text(view: View, lang: str, translator: Translator) -> str:
+    return "\n".join(translator.text(lang, line.key, line.args) for line in view.lines).strip() or "…"
+
+
+def markup_for(view: View, lang: str, translator: Translator) -> Markup | None:
+    """Inline buttons; or a native reply keyboard when the view asks for a location or contact."""
+    if view.ask is not Ask.NONE:
+        request = KeyboardButton(
+            text=translator.text(
+                lang, "btn-send-location" if view.ask is Ask.LOCATION else "btn-share-phone"
+            ),
+            request_location=view.ask is Ask.LOCATION,
+            request_contact=view.ask is Ask.CONTACT,
+        )
+        rows = [[request]]
+        # Reply keyboards send labels as text; the dialog runner maps them back to button ids.
+        rows += [
+            [KeyboardButton(text=translator.text(lang, b.label.key, b.label.args)) for b in row]
+            for row in view.buttons
+        ]
+        return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, is_persistent=True)
+    if view.buttons:
+        return InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    InlineKeyboardButton(
+                        text=translator.text(lang, b.label.key, b.label.args)[:64], callback_data=b.id
+                    )
+                    for b in row
+                ]
+                for row in view.buttons
+            ]
+        )
+    if view.remove_keyboard:
+        return ReplyKeyboardRemove()
+    return None
+
+
+def render(views: list[View], lang: str, translator: Translator) -> list[OutgoingMessage]:
+    """The messages to send for a reply, in order; a long text becomes several messages."""
+    messages: list[OutgoingMessage] = []
+    for view in views:
+        pieces = split_text(view_text(view, lang, translator))
+        markup = markup_for(view, lang, translator)
+        for index, piece in enumerate(pieces):
+            last = index == len(pieces) - 1
+            messages.append(OutgoingMessage(piece, markup if last else None))
+    return messages

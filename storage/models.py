@@ -1,0 +1,202 @@
+"""Database models (SQLAlchemy 2 declarative, typed)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Aware current UTC time."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware UTC datetimes; SQLite drops tzinfo, so it is restored on load."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Sector(Base):
+    __tablename__ = "sectors"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name_ru: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    first_reaction_hours: Mapped[float] = mapped_column(Float)
+    answer_days: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Municipality(Base):
+    __tablename__ = "municipalities"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    oktmo: Mapped[str | None] = mapped_column(String(11))
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    centre: Mapped[str] = mapped_column(String(200))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    population: Mapped[int | None] = mapped_column(Integer)
+
+
+class Body(Base):
+    __tablename__ = "bodies"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_ru: Mapped[str] = mapped_column(String(300))
+    name_en: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(32))
+    municipality_id: Mapped[str | None] = mapped_column(ForeignKey("municipalities.id"))
+
+
+class RoutingRule(Base):
+    __tablename__ = "routing_rules"
+    __table_args__ = (UniqueConstraint("sector_id", "municipality_id", "body_id", name="uq_routing_rule"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sector_id: Mapped[str] = mapped_column(ForeignKey("sectors.id"))
+    # NULL means "any municipality"; a row with a municipality overrides it.
+    municipality_id: Mapped[str | None] = mapped_column(ForeignKey("municipalities.id"))
+    body_id: Mapped[str] = mapped_column(ForeignKey("bodies.id"))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Citizen(Base):
+    __tablename__ = "citizens"
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id", name="uq_citizen_platform_user"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    platform_user_id: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8), default="ru")
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    reports: Mapped[list[Report]] = relationship(back_populates="citizen")
+
+
+class Report(Base):
+    __tablename__ = "reports"
+    __table_args__ = (Index("ix_reports_body_status", "body_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # Filled right after the insert from the id, so it is unique without a second sequence.
+    number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # One dialog draft can become one report only, whatever double taps or retries happen.
+    intake_key: Mapped[str] = mapped_column(String(64), unique=True)
+    citizen_id: Mapped[int | None] = mapped_column(ForeignKey("citizens.id", ondelete="SET NULL"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    photos: Mapped[list[str]] = mapped_column(JSON, default=list)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    address: Mapped[str | None] = mapped_column(String(1000))
+    municipality_id: Mapped[str | None] = mapped_column(ForeignKey("municipalities.id"))
+    sector_id: Mapped[str] = mapped_column(ForeignKey("sectors.id"))
+    classifier_sector: Mapped[str | None] = mapped_column(String(32))
+    classifier_confidence: Mapped[float | None] = mapped_column(Float)
+    body_id: Mapped[str] = mapped_column(ForeignKey("bodies.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    first_reaction_due: Mapped[datetime] = mapped_column(UTCDateTime())
+    answer_due: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    citizen: Mapped[Citizen | None] = relationship(back_populates="reports")
+    history: Mapped[list[StatusChange]] = relationship(
+        back_populates="report", order_by="StatusChange.id", cascade="all, delete-orphan"
+    )
+
+
+class StatusChange(Base):
+    __tablename__ = "status_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    report: Mapped[Report] = relationship(back_populates="history")
+
+
+class DialogStateRow(Base):
+    """Dialog state for the embedded (SQL) backend, so a restart keeps half-finished dialogs."""
+
+    __tablename__ = "dialog_states"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ProcessedUpdate(Base):
+    """Seen webhook update ids, so a redelivered update is handled once."""
+
+    __tablename__ = "processed_updates"
+
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+__all__ = [
+    "Base",
+    "Body",
+    "Citizen",
+    "DialogStateRow",
+    "Municipality",
+    "ProcessedUpdate",
+    "Report",
+    "RoutingRule",
+    "Sector",
+    "StatusChange",
+    "utcnow",
+]

@@ -1,0 +1,169 @@
+"""Dialog state stores (memory | SQL | Redis) and the per-citizen lock that serialises their updates."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+from redis.asyncio import Redis
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from storage.db import Database
+from storage.models import DialogStateRow, ProcessedUpdate, utcnow
+
+StatePayload = dict[str, Any]
+
+
+class StateStore(Protocol):
+    """Where dialog state lives between updates."""
+
+    async def get(self, key: str) -> StatePayload | None: ...
+    async def set(self, key: str, payload: StatePayload) -> None: ...
+    async def delete(self, key: str) -> None: ...
+    def lock(self, key: str) -> Any:
+        """An async context manager held while one update of this key is handled."""
+        ...
+
+
+class _LocalLocks:
+    """Per-key asyncio locks that vanish when nobody holds or waits for them."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    @asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        async with lock:
+            yield
+
+
+class MemoryStateStore(_LocalLocks):
+    """In-process state: for tests and throwaway runs (a restart forgets every dialog)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._data: dict[str, str] = {}
+
+    async def get(self, key: str) -> StatePayload | None:
+        raw = self._data.get(key)
+        return None if raw is None else dict(json.loads(raw))
+
+    async def set(self, key: str, payload: StatePayload) -> None:
+        # Serialised like the other stores so a non-JSON value fails here too, not only in production.
+        self._data[key] = json.dumps(payload, ensure_ascii=False)
+
+    async def delete(self, key: str) -> None:
+        self._data.pop(key, None)
+
+
+class SqlStateStore(_LocalLocks):
+    """State in the application database: the embedded default, survives restarts."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__()
+        self._db = db
+
+    async def get(self, key: str) -> StatePayload | None:
+        async with self._db.session() as session:
+            row = await session.get(DialogStateRow, key)
+            return None if row is None else dict(row.payload)
+
+    async def set(self, key: str, payload: StatePayload) -> None:
+        async with self._db.session() as session:
+            row = await session.get(DialogStateRow, key)
+            if row is None:
+                session.add(DialogStateRow(key=key, payload=payload, updated_at=utcnow()))
+            else:
+                row.payload = payload
+                row.updated_at = utcnow()
+
+    async def delete(self, key: str) -> None:
+        async with self._db.session() as session:
+            await session.execute(delete(DialogStateRow).where(DialogStateRow.key == key))
+
+
+class RedisStateStore:
+    """State in Redis: shared by several stateless workers; keys expire on their own."""
+
+    def __init__(self, redis: Redis, *, ttl_seconds: int, prefix: str = "tsur:state:") -> None:
+        self._redis = redis
+        # Kept longer than the dialog TTL so the engine can still say "your draft expired".
+        self._ttl = ttl_seconds * 2
+        self._prefix = prefix
+
+    async def get(self, key: str) -> StatePayload | None:
+        raw = await self._redis.get(self._prefix + key)
+        return None if raw is None else dict(json.loads(raw))
+
+    async def set(self, key: str, payload: StatePayload) -> None:
+        await self._redis.set(self._prefix + key, json.dumps(payload, ensure_ascii=False), ex=self._ttl)
+
+    async def delete(self, key: str) -> None:
+        await self._redis.delete(self._prefix + key)
+
+    @asynccontextmanager
+    async def lock(self, key: str) -> AsyncIterator[None]:
+        # A cross-process lock: two workers must not interleave one citizen's updates.
+        async with self._redis.lock(self._prefix + "lock:" + key, timeout=30, blocking_timeout=30):
+            yield
+
+
+class UpdateLog(Protocol):
+    """Remembers which inbound update ids were handled, so redeliveries are ignored."""
+
+    async def first_time(self, key: str) -> bool: ...
+
+
+class MemoryUpdateLog:
+    """Bounded in-process memory of recent update ids."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._seen: dict[str, None] = {}
+        self._size = size
+
+    async def first_time(self, key: str) -> bool:
+        if key in self._seen:
+            return False
+        self._seen[key] = None
+        if len(self._seen) > self._size:
+            self._seen.pop(next(iter(self._seen)))
+        return True
+
+
+class SqlUpdateLog:
+    """Update ids in the database (embedded default for webhook mode)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def first_time(self, key: str) -> bool:
+        try:
+            async with self._db.session() as session:
+                found = await session.scalar(select(ProcessedUpdate.key).where(ProcessedUpdate.key == key))
+                if found is not None:
+                    return False
+                session.add(ProcessedUpdate(key=key))
+        except IntegrityError:
+            # A concurrent delivery of the same update inserted it first.
+            return False
+        return True
+
+
+class RedisUpdateLog:
+    """Update ids in Redis with a day's expiry (Telegram stops redelivering long before)."""
+
+    def __init__(self, redis: Redis, prefix: str = "tsur:update:") -> None:
+        self._redis = redis
+        self._prefix = prefix
+
+    async def first_time(self, key: str) -> bool:
+        return bool(await self._redis.set(self._prefix + key, "1", nx=True, ex=86_400))

@@ -1,0 +1,201 @@
+"""Tests of the sector classifier: messy real-style texts, confidence, CLI and build determinism."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.classify import Classifier, Prediction, load_classifier
+from bot.classify.build import build_model, dumps_model, read_sectors, write_model
+from bot.classify.cli import run_classify_cli
+from bot.classify.model import DEFAULT_MODEL_PATH
+
+# Written for these tests; none of them is in the seed corpus.
+MESSY_TEXTS: dict[str, list[str]] = {
+    "roads": [
+        "ул.Титова д.20 Екатеринбург ЯМЫ НА ДОРОГЕ глубиной сантиметров 30 каждый день кто то бьет машину",
+        "Здравствуйте!<br>Почему на Восточной улице не восстановили асфальт после раскопок? Уже весна, "
+        "вместо дороги щебень&nbsp;и грязь",
+        "во дворах по ул сибирка снег не чистят дорогу, трактор был один раз за зиму, машины вязнут",
+        "светофор на перекрестке у рынка Нижний Тагил висит криво и не горит зелёный для пешеходов",
+    ],
+    "housing": [
+        "в кв холодина батареи чуть тёплые а УК говорит что всё по нормативу.. Каменск-Уральский пр. Победы",
+        "ПРОТЕКАЕТ КРОВЛЯ над 9 этажом, в подьезде лужи на лестнице и вздулась штукатурка",
+        "Третий день без горячей воды в доме на ул. Народной воли, управляйка трубку не берёт",
+        "прошу ускорить капремонт лифтов в нашем доме, лифт 1978 года, застреваем через день",
+    ],
+    "health": [
+        "к педиатру не записатся, талонов нет на месяц, а у дочки кашель две недели. "
+        "Первоуральск детская поликлинника",
+        "Скорая ехала к дедушке больше часа, у него был приступ, фельдшер сказал что бригад не хватает",
+        "Почему в аптеке нет бесплатных лекарств по рецепту для диабетиков? уже третий месяц",
+        "врач-терапевт на приеме даже не осмотрела, выписала таблетки за 2 минуты и выгнала",
+    ],
+    "education": [
+        "садик №88 отказались брать ребенка хотя путевка на руках, говорят группа переполнена",
+        "В школе требуют сдать по 5000 на шторы и ремонт класса, классная руководительница пишет в чат",
+        "Учитель физики не объясняет тему, ставит двойки всему классу, ученики готовятся к огэ сами",
+        "студентам колледжа не выплатили стипендию за два месяца, в бухгалтерии молчат",
+    ],
+    "social": [
+        "назначте пожалуйста единое пособие, отказали из-за алиментов которые я даже не получаю",
+        "Мама инвалид 2 группы, ИПРА выдали, а кресло-коляску от Соцфонда ждем больше года",
+        "Как оформить удостоверение многодетной семьи? В УСП Серова дают противоречивые ответы",
+        "пенсионерке 84 года нужна помощь соцработника на дому, одна живет, ходит с трудом",
+    ],
+    "waste": [
+        "баки возле дома на ул. Бажова переполнены уже 5 дней, мусор не вывозят, вонища",
+        "Регоператор насчитал долг за вывоз ТКО по дому в котором никто не прописан",
+        "За гаражами образовалась огромная свалка строительных отходов, кто её ликвидирует??",
+        "мусоровоз не приехал опять, контейнерная площадка завалена пакетами, собаки растаскивают",
+    ],
+    "transport": [
+        "автобус 23 опять не пришел по расписанию, стояли на остановке 50 минут в мороз",
+        "Маршрутка из Среднеуральска до Екатеринбурга ходит переполненная, водитель сажает стоя",
+        "ТРАМВАЙ 10 НЕ ХОДИТ ТРЕТИЙ ДЕНЬ, НИКАКОЙ ИНФОРМАЦИИ НА ОСТАНОВКАХ",
+        "Почему подорожал проезд в электричке до Первоуральска, а поезда все такие же старые?",
+    ],
+    "energy": [
+        "нет электричества на всей улице с утра, звонили в Россети Урал никто не знает когда дадут свет",
+        "Фонари уличного освещения на ул. Гагарина не горят больше месяца, очень темно вечером",
+        "Провод на столбе оборвался и висит над тротуаром, искрит в дождь!!!",
+        "газ в дом подвели к границе участка, а подключить не могут уже год, газификация стоит",
+    ],
+    "other": [
+        "Соседи по ночам орут и слушают музыку, участковый на вызовы не приходит",
+        "На улице бегает стая бездомных собак, кидаются на детей, отловом никто не занимается",
+        "Интернет от провайдера пропадает каждый вечер, техподдержка отвечает что проблем нет",
+        "Завод выбрасывает черный дым по ночам, в Красноуральске дышать невозможно",
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    return Classifier.load()
+
+
+@pytest.mark.parametrize(
+    ("expected", "text"), [(sector, text) for sector, texts in MESSY_TEXTS.items() for text in texts]
+)
+def test_messy_texts_classify_right(classifier: Classifier, expected: str, text: str) -> None:
+    prediction = classifier.predict(text)
+    assert prediction.sector == expected, prediction.ranked[:3]
+
+
+def test_every_sector_from_sectors_yaml_is_covered(classifier: Classifier) -> None:
+    assert classifier.sectors == read_sectors()
+    assert set(MESSY_TEXTS) == set(classifier.sectors)
+
+
+def test_prediction_shape(classifier: Classifier) -> None:
+    prediction = classifier.predict("Нет горячей воды в подъезде, УК не отвечает")
+    assert isinstance(prediction, Prediction)
+    assert prediction.ranked[0][0] == prediction.sector
+    assert sorted(s for s, _ in prediction.ranked) == sorted(classifier.sectors)
+    probabilities = [p for _, p in prediction.ranked]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert sum(probabilities) == pytest.approx(1.0, abs=1e-9)
+    assert prediction.confidence == probabilities[0]
+    assert prediction.top(3) == [s for s, _ in prediction.ranked[:3]]
+    assert prediction.top(0) == []
+
+
+def test_clear_text_is_more_confident_than_mixed_one(classifier: Classifier) -> None:
+    clear = classifier.predict("Автобус 27 не ходит по расписанию, на остановке ждем по часу")
+    mixed = classifier.predict("Во дворе яма на дороге, мусор не вывозят и автобус не ходит")
+    vague = classifier.predict("Когда это закончится? Сколько можно терпеть, никто ничего не делает")
+    assert clear.confidence > 0.8
+    assert clear.confidence > mixed.confidence
+    assert clear.confidence > vague.confidence
+    assert vague.confidence < 0.7
+
+
+def test_mixed_topics_keep_both_in_top3(classifier: Classifier) -> None:
+    prediction = classifier.predict(
+        "Мусорные контейнеры во дворе переполнены неделю, а еще в подъезде течет крыша и не работает лифт"
+    )
+    assert {"waste", "housing"} <= set(prediction.top(3))
+
+
+@pytest.mark.parametrize(
+    "text", ["", "   ", "12345 !!! ???", "🙂🙂🙂", "<br>&nbsp;<p></p>", "qwerty asdf", "\x00\ufeff"]
+)
+def test_garbage_input_goes_to_other_with_low_confidence(classifier: Classifier, text: str) -> None:
+    prediction = classifier.predict(text)
+    assert prediction.sector == "other"
+    assert prediction.confidence < 0.35
+    assert len(prediction.ranked) == len(classifier.sectors)
+
+
+def test_long_text_does_not_raise(classifier: Classifier) -> None:
+    text = "Нет света на улице Ленина. " * 2000
+    assert classifier.predict(text).sector == "energy"
+
+
+def test_load_classifier_is_cached() -> None:
+    assert load_classifier() is load_classifier()
+
+
+def test_cli_stdin_output_format() -> None:
+    stdin = io.StringIO("нет света третий день на ул. Мира\n\nавтобус 50 не пришел по расписанию\n")
+    stdout = io.StringIO()
+    assert run_classify_cli([], stdin, stdout) == 0
+    lines = stdout.getvalue().splitlines()
+    assert len(lines) == 3
+    for line in lines:
+        sector, confidence, top3 = line.split("\t")
+        assert len(confidence) == 4 and 0.0 <= float(confidence) <= 1.0
+        assert top3.split(",")[0] == sector
+        assert len(top3.split(",")) == 3
+    assert lines[0].startswith("energy\t")
+    assert lines[1].startswith("other\t")
+    assert lines[2].startswith("transport\t")
+
+
+def test_cli_csv(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text('id,body\n1,"Мусор не вывозят, баки переполнены"\n2,\n', encoding="utf-8")
+    stdout = io.StringIO()
+    assert run_classify_cli(["--csv", str(path), "--column", "body"], io.StringIO(), stdout) == 0
+    lines = stdout.getvalue().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("waste\t")
+    assert lines[1].startswith("other\t")
+
+
+def test_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("id,body\n1,текст\n", encoding="utf-8")
+    stdout = io.StringIO()
+    assert run_classify_cli(["--csv", str(path)], io.StringIO(), stdout) == 2
+    assert "text" in capsys.readouterr().err
+    assert run_classify_cli(["--csv", str(tmp_path / "missing.csv")], io.StringIO(), stdout) == 2
+    assert "missing.csv" in capsys.readouterr().err
+    assert run_classify_cli(["--no-such-flag"], io.StringIO(), stdout) == 2
+    assert capsys.readouterr().err
+    assert stdout.getvalue() == ""
+
+
+def test_build_is_deterministic_and_committed_model_is_fresh(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    write_model(first, build_model())
+    write_model(second, build_model())
+    assert first.read_bytes() == second.read_bytes()
+    assert first.read_bytes() == DEFAULT_MODEL_PATH.read_bytes(), (
+        "bot/classify/model.json is stale: run `python -m bot.classify.build`"
+    )
+    # The written file must load and agree with the in-memory model.
+    assert Classifier.load(first).predict("нет воды").sector == Classifier.load().predict("нет воды").sector
+
+
+def test_dumps_model_is_canonical() -> None:
+    model = {"format": 1, "b": [1.5], "a": "x", "features": {"w:b": [1.0, 0.5], "w:a": [2.0, -0.25]}}
+    text = dumps_model(model)
+    assert json.loads(text) == model
+    assert text.index('"a"') < text.index('"b"') < text.index('"features"') < text.index('"format"')
+    assert text.index('"w:a"') < text.index('"w:b"')
