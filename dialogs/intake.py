@@ -6,9 +6,8 @@ import re
 import uuid
 from typing import Any
 
-from bot.geo import GeoMatch
-
 from bot.catalog import OTHER_SECTOR
+from bot.geo import GeoMatch
 from bot.reports import MAX_PHOTOS, ReportDraft
 from dialogs.engine import Context, Step, Transition, start_dialog
 from dialogs.view import Ask, Button, InboundKind, Text, View
