@@ -26,6 +26,14 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="create/upgrade the database schema and seed reference data")
     commands.add_parser("bodies", help="list bodies and where their reports come from")
     commands.add_parser("sectors", help="list sectors with their deadlines")
+    bind = commands.add_parser("bind", help="make a Telegram chat the operator chat of a body")
+    bind.add_argument("body_id", help="body id, see `bodies`")
+    bind.add_argument("chat_id", type=int, help="Telegram chat id of the supergroup (negative)")
+    contacts = commands.add_parser("contacts", help="set a sector block's head or curator (escalation)")
+    contacts.add_argument("sector_id")
+    contacts.add_argument("level", choices=["head", "curator"])
+    contacts.add_argument("user_id", help="Telegram user id who gets escalations, or - to clear")
+    contacts.add_argument("--name", default=None, help="name or position shown in the operator chat")
     return parser
 
 
@@ -70,6 +78,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_bodies(settings))
     if args.command == "sectors":
         return asyncio.run(_sectors(settings))
+    if args.command == "bind":
+        return asyncio.run(_bind(settings, args.body_id, args.chat_id))
+    if args.command == "contacts":
+        user_id = None if args.user_id == "-" else args.user_id
+        return asyncio.run(_contacts(settings, args.sector_id, args.level, user_id, args.name))
     return 2
 
 
@@ -120,6 +133,48 @@ async def _sectors(settings: Settings) -> int:
         await db.dispose()
     for sector in catalog.sectors.values():
         print(f"{sector.id}\t{sector.first_reaction_hours}h\t{sector.answer_days}d\t{sector.name_ru}")
+    return 0
+
+
+async def _bind(settings: Settings, body_id: str, chat_id: int) -> int:
+    from bot.catalog import Catalog, seed_catalog
+    from bot.chats import bind_chat
+    from storage.db import Database, migrate
+
+    db = Database(settings.database_url)
+    try:
+        await migrate(db)
+        await seed_catalog(db)
+        catalog = await Catalog.load(db)
+        if body_id not in catalog.bodies:
+            print(f"unknown body {body_id!r}; see `python -m bot bodies`", file=sys.stderr)
+            return 2
+        await bind_chat(db, body_id, chat_id, "cli")
+    finally:
+        await db.dispose()
+    print(f"chat {chat_id} is the operator chat of {body_id}")
+    return 0
+
+
+async def _contacts(
+    settings: Settings, sector_id: str, level: str, user_id: str | None, name: str | None
+) -> int:
+    from bot.catalog import seed_catalog
+    from bot.sla import seed_block_contacts, set_block_contact
+    from storage.db import Database, migrate
+
+    db = Database(settings.database_url)
+    try:
+        await migrate(db)
+        await seed_catalog(db)
+        await seed_block_contacts(db)
+        await set_block_contact(db, sector_id, level, user_id, name=name)
+    except ValueError as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    finally:
+        await db.dispose()
+    print(f"{level} of {sector_id}: {user_id or 'cleared'}")
     return 0
 
 

@@ -17,7 +17,9 @@ from bot.config import Settings
 from bot.deadlines import WorkCalendar
 from bot.flood import FloodGuard, RedisFloodGuard
 from bot.i18n import Translator
+from bot.report_actions import ReportActions
 from bot.reports import ReportService
+from bot.sla import seed_block_contacts
 from dialogs.engine import DialogRunner, DialogServices
 from dialogs.registry import build_dialogs
 from storage.db import Database, migrate
@@ -43,6 +45,8 @@ class App:
     services: DialogServices
     runner: DialogRunner
     update_log: UpdateLog
+    actions: ReportActions
+    calendar: WorkCalendar
 
     async def close(self) -> None:
         if self.redis is not None:
@@ -63,6 +67,7 @@ async def build_app(
     db = Database(settings.database_url)
     await migrate(db)
     await seed_catalog(db)
+    await seed_block_contacts(db)
     catalog = await Catalog.load(db)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     ttl = timedelta(minutes=settings.dialog_ttl_minutes)
@@ -75,6 +80,7 @@ async def build_app(
     )
     update_log: UpdateLog = RedisUpdateLog(redis) if redis else SqlUpdateLog(db)
     calendar = WorkCalendar(settings.timezone)
+    actions = ReportActions(db, catalog, clock)
     services = DialogServices(
         citizens=CitizenService(db, clock),
         reports=ReportService(db, catalog, calendar, clock),
@@ -87,6 +93,7 @@ async def build_app(
         timezone=ZoneInfo(settings.timezone),
         dialog_ttl=ttl,
         privacy_policy_url=settings.privacy_policy_url,
+        actions=actions,
     )
     dialogs = build_dialogs()
     runner = (
@@ -94,4 +101,4 @@ async def build_app(
         if retry_delays is not None
         else DialogRunner(services, dialogs)
     )
-    return App(settings, db, redis, services, runner, update_log)
+    return App(settings, db, redis, services, runner, update_log, actions, calendar)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from bot.catalog import OTHER_SECTOR, Catalog
 from bot.clock import Clock
 from bot.deadlines import WorkCalendar, due_dates
+from bot.outbox import Kind, enqueue
 from storage.db import Database
 from storage.models import Report, StatusChange
 
@@ -184,6 +185,17 @@ class ReportService:
                 await session.flush()
                 report.number = report_number(report.id, now)
                 change_status(report, Status.ROUTED, actor=SYSTEM_ACTOR, at=now, comment=body_id)
+                # The card reaches the body's operator chat even if this process dies right now.
+                await enqueue(
+                    session,
+                    key=f"card:{report.id}:filed",
+                    platform="tg",
+                    kind=Kind.REPORT_CARD,
+                    target=body_id,
+                    payload={"report_id": report.id},
+                    report_id=report.id,
+                    now=now,
+                )
                 return FiledReport(report.id, report.number, body_id, due.first_reaction, due.answer)
         except IntegrityError:
             # Two deliveries of one confirmation raced; the other one won and its report stands.

@@ -10,13 +10,20 @@ from aiohttp import web
 
 from bot.app import App, build_app
 from bot.config import ConfigError, Settings
+from bot.sla import SlaScheduler
 
 log = logging.getLogger(__name__)
 
 
 async def run_bot(settings: Settings, token: str, *, webhook: bool) -> None:
     """Build the app and serve Telegram until stopped."""
-    from handlers.telegram.setup import build_bot, build_dispatcher, publish_commands
+    from handlers.telegram.setup import (
+        build_bot,
+        build_delivery,
+        build_dispatcher,
+        callback_signer,
+        publish_commands,
+    )
 
     if webhook and not settings.webhook_base_url:
         raise ConfigError("WEBHOOK_BASE_URL is not set: give the public https:// address for --webhook")
@@ -26,7 +33,14 @@ async def run_bot(settings: Settings, token: str, *, webhook: bool) -> None:
         )
     app = await build_app(settings)
     bot = build_bot(token, settings.telegram_api_url)
-    dispatcher = build_dispatcher(app, skip_repeats=webhook)
+    signer = callback_signer(token)
+    dispatcher = build_dispatcher(app, skip_repeats=webhook, signer=signer)
+    stop = asyncio.Event()
+    # Delivery and deadlines run beside update handling; both resume from the database after a restart.
+    background = [
+        asyncio.create_task(build_delivery(app, bot, signer).run(stop), name="outbox"),
+        asyncio.create_task(SlaScheduler(app.db, app.calendar, app.services.clock).run(stop), name="sla"),
+    ]
     try:
         await publish_commands(bot)
         if not webhook:
@@ -45,6 +59,8 @@ async def run_bot(settings: Settings, token: str, *, webhook: bool) -> None:
             return
         await _serve_webhook(app, bot, dispatcher, settings)
     finally:
+        stop.set()
+        await asyncio.gather(*background, return_exceptions=True)
         await bot.session.close()
         await app.close()
 

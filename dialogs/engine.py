@@ -21,6 +21,7 @@ from bot.classify import Classifier
 from bot.clock import Clock
 from bot.flood import FloodGuard, FloodVerdict
 from bot.i18n import Translator, pick_language
+from bot.report_actions import ReportActions
 from bot.reports import ReportService
 from dialogs.view import Ask, Button, Inbound, InboundKind, Text, View
 from storage.db import TRANSIENT_ERRORS
@@ -47,6 +48,8 @@ class DialogServices:
     timezone: ZoneInfo
     dialog_ttl: timedelta
     privacy_policy_url: str
+    # Operator-side actions (relay, feedback); absent where no operator loop is wired.
+    actions: ReportActions | None = None
 
 
 @dataclass
@@ -152,7 +155,8 @@ class Dialogs:
     open_commands: frozenset[str] = frozenset()
     consent_prompt: CommandHandler | None = None
     main_menu: Callable[[Context], View] | None = None
-    on_cancel: Callable[[Context], Awaitable[list[View]]] | None = None
+    # Input outside any dialog (e.g. a follow-up about an open report); None means "not mine".
+    on_idle: Callable[[Context], Awaitable[list[View] | None]] | None = None
 
     def add_step(self, step: Step) -> None:
         self.steps[step.name] = step
@@ -277,6 +281,10 @@ class DialogRunner:
         if ctx.citizen is None:
             return await self._consent(ctx)
         if step is None:
+            if dialogs.on_idle is not None:
+                handled = await dialogs.on_idle(ctx)
+                if handled is not None:
+                    return handled
             return self._idle(ctx)
         return await self._apply(ctx, step, await step.on_input(ctx))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialogs import intake, menu
+from dialogs import follow_up, intake, menu
 from dialogs.engine import Dialogs
 
 
@@ -11,5 +11,8 @@ def build_dialogs() -> Dialogs:
     dialogs = Dialogs()
     for step_class in intake.INTAKE_STEPS:
         dialogs.add_step(step_class())
+    dialogs.add_step(follow_up.PickReportStep())
     menu.register(dialogs)
+    dialogs.scopes["fb"] = follow_up.on_feedback
+    dialogs.on_idle = follow_up.follow_up
     return dialogs

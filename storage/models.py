@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     Float,
     ForeignKey,
@@ -114,6 +115,8 @@ class Citizen(Base):
     platform_user_id: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(8), default="ru")
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Set when the messenger refuses delivery (the citizen blocked the bot); cleared when they write.
+    unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     reports: Mapped[list[Report]] = relationship(back_populates="citizen")
@@ -145,6 +148,12 @@ class Report(Base):
     language: Mapped[str] = mapped_column(String(8))
     first_reaction_due: Mapped[datetime] = mapped_column(UTCDateTime())
     answer_due: Mapped[datetime] = mapped_column(UTCDateTime())
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id", ondelete="SET NULL"))
+    first_reaction_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -178,6 +187,97 @@ class DialogStateRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class OperatorChat(Base):
+    """A body's operator chat: a Telegram supergroup with topics, the bot an admin."""
+
+    __tablename__ = "operator_chats"
+
+    body_id: Mapped[str] = mapped_column(ForeignKey("bodies.id"), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    bound_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    bound_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class Operator(Base):
+    """Someone who may act on a body's reports; ЦУР supervisors act on all."""
+
+    __tablename__ = "operators"
+    __table_args__ = (UniqueConstraint("platform_user_id", "body_id", name="uq_operator_user_body"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    platform_user_id: Mapped[str] = mapped_column(String(64), index=True)
+    body_id: Mapped[str] = mapped_column(ForeignKey("bodies.id"))
+    # operator | supervisor (ЦУР staff: every body) | head / curator (sector block escalation)
+    role: Mapped[str] = mapped_column(String(16), default="operator")
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class BlockContact(Base):
+    """The head and curator of a sector block, whom overdue reports escalate to (decree item 8)."""
+
+    __tablename__ = "block_contacts"
+    __table_args__ = (UniqueConstraint("sector_id", "level", name="uq_block_contact_level"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sector_id: Mapped[str] = mapped_column(ForeignKey("sectors.id"))
+    level: Mapped[str] = mapped_column(String(16))  # head | curator
+    name: Mapped[str] = mapped_column(String(200))
+    platform_user_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class ReportThread(Base):
+    """Where a report lives in its body's operator chat (the Bot API cannot list topics)."""
+
+    __tablename__ = "report_threads"
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    thread_id: Mapped[int] = mapped_column(BigInteger)
+    card_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class OutboxMessage(Base):
+    """Every outgoing message, written in the transaction that causes it, delivered by a worker."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # Per-target ordering looks up earlier pending rows of the same recipient.
+        Index("ix_outbox_target", "platform", "target", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # Same key → same message: enqueueing twice (a retried transaction) sends once.
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    # citizen | report_card | topic | direct
+    kind: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(64))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # pending | sent | dead (gave up: unreachable or too many failures)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SlaEvent(Base):
+    """A deadline event that happened (reminder, overdue, escalation): unique, so never doubled."""
+
+    __tablename__ = "sla_events"
+    __table_args__ = (UniqueConstraint("report_id", "kind", name="uq_sla_event"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class ProcessedUpdate(Base):
     """Seen webhook update ids, so a redelivered update is handled once."""
 
@@ -189,14 +289,20 @@ class ProcessedUpdate(Base):
 
 __all__ = [
     "Base",
+    "BlockContact",
     "Body",
     "Citizen",
     "DialogStateRow",
     "Municipality",
+    "Operator",
+    "OperatorChat",
+    "OutboxMessage",
     "ProcessedUpdate",
     "Report",
+    "ReportThread",
     "RoutingRule",
     "Sector",
+    "SlaEvent",
     "StatusChange",
     "utcnow",
 ]

@@ -1,4 +1,4 @@
-"""Sector classifier of citizen reports: Russian text -> sector id with confidence."""
+"""Sector classifier of citizen reports: Russian or English text -> sector id with confidence."""
 
 from bot.classify.model import Classifier, Prediction, load_classifier
 

@@ -10,6 +10,7 @@ import argparse
 import json
 import math
 import random
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,11 @@ from bot.classify.model import DEFAULT_MODEL_PATH, FALLBACK_SECTOR, MODEL_FORMAT
 PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_DIR = PACKAGE_DIR / "data"
 SECTORS_FILE = PACKAGE_DIR.parent / "data" / "sectors.yaml"
+# Every data file may have per-language companions: `roads.txt` (Russian) plus `roads.en.txt`
+# (English), read in this order and used as one.
+LANGUAGE_SUFFIXES = ("", ".en")
+_CYRILLIC_RE = re.compile("[а-яё]")
+_ALPHABETS = {"cyrillic": "абвгдежзийклмнопрстуфхцчшщъыьэюя", "latin": "abcdefghijklmnopqrstuvwxyz"}
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,17 @@ def read_lines(path: Path) -> list[str]:
     return lines
 
 
+def language_files(directory: Path, name: str) -> list[Path]:
+    """Existing files of one data set in all languages: `<name>.txt`, then `<name>.en.txt`."""
+    paths = [directory / f"{name}{suffix}.txt" for suffix in LANGUAGE_SUFFIXES]
+    return [path for path in paths if path.exists()]
+
+
+def read_language_lines(directory: Path, name: str) -> list[str]:
+    """Lines of a data set over all its language files (see `read_lines`)."""
+    return [line for path in language_files(directory, name) for line in read_lines(path)]
+
+
 def read_sectors(path: Path = SECTORS_FILE) -> list[str]:
     """Sector ids in the order of sectors.yaml."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -99,7 +116,7 @@ def read_sectors(path: Path = SECTORS_FILE) -> list[str]:
 
 def load_stopwords(data_dir: Path) -> list[str]:
     """Stop words as both surface forms and stems, sorted."""
-    words = [word.lower().replace("ё", "е") for word in read_lines(data_dir / "stopwords.txt")]
+    words = [word.lower().replace("ё", "е") for word in read_language_lines(data_dir, "stopwords")]
     return sorted(set(words) | set(stem_all(words)))
 
 
@@ -109,8 +126,9 @@ def load_lexicon(
     """Per-sector lexicon phrases as stem lists (stop words removed the same way as in texts)."""
     lexicon: dict[str, list[list[str]]] = {}
     for sector in sectors:
-        path = data_dir / "lexicon" / f"{sector}.txt"
-        phrases = {tuple(stems_of(line, stopwords)) for line in read_lines(path)} if path.exists() else set()
+        phrases = {
+            tuple(stems_of(line, stopwords)) for line in read_language_lines(data_dir / "lexicon", sector)
+        }
         lexicon[sector] = [list(phrase) for phrase in sorted(phrases) if phrase]
     return lexicon
 
@@ -119,7 +137,6 @@ def augment(text: str, rng: random.Random) -> str:
     """A noisy copy of a report: typos in some words and some words dropped."""
     words = tokenize(text)
     out: list[str] = []
-    alphabet = "абвгдежзийклмнопрстуфхцчшщъыьэюя"
     for word in words:
         roll = rng.random()
         if roll < 0.15:
@@ -134,6 +151,7 @@ def augment(text: str, rng: random.Random) -> str:
             elif kind == 2:
                 word = word[:i] + word[i] + word[i:]
             else:
+                alphabet = _ALPHABETS["latin" if word.isascii() else "cyrillic"]
                 word = word[:i] + rng.choice(alphabet) + word[i + 1 :]
         out.append(word)
     return " ".join(out)
@@ -147,10 +165,14 @@ def make_examples(
     config: BuildConfig,
 ) -> list[Example]:
     """Training examples: seed texts, their noisy copies and lexicon pseudo-documents."""
-    rng = random.Random(config.seed)
+    # One noise stream per script, so that adding texts in one language leaves the noisy copies of
+    # the other language's texts unchanged.
+    russian_rng = random.Random(config.seed)
+    latin_rng = random.Random(config.seed + 2)
     examples: list[Example] = []
     for label, sector in enumerate(sectors):
         for text in texts[sector]:
+            rng = russian_rng if _CYRILLIC_RE.search(text.lower()) else latin_rng
             examples.append(Example(tuple(stems_of(text, stopwords)), label, 1.0, "seed"))
             for _ in range(config.augment_copies):
                 noisy = tuple(stems_of(augment(text, rng), stopwords))
@@ -310,7 +332,7 @@ def build_model(
         path = data_dir / "seed" / f"{sector}.txt"
         if not path.exists():
             raise FileNotFoundError(f"no seed texts for sector {sector!r}: {path}")
-        texts[sector] = read_lines(path)
+        texts[sector] = read_language_lines(data_dir / "seed", sector)
     phrases = load_lexicon(data_dir, sectors, stopwords)
     lexicon = Lexicon({s: [tuple(p) for p in phrases[s]] for s in sectors})
 

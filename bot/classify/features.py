@@ -33,23 +33,35 @@ _TAG_RE = re.compile(r"<[^<>]{0,300}>")
 # Entities often arrive half-broken ("&nbsp" without the semicolon) after copy-paste from portals.
 _ENTITY_RE = re.compile(r"&(?:[a-z]{2,8}|#\d{2,5}|#x[0-9a-f]{2,4});?", re.IGNORECASE)
 _URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
-_WORD_RE = re.compile(r"[a-zа-я]+")
+# English contractions ("don't", "isn't") stay one word; the apostrophe is dropped in `tokenize`.
+_WORD_RE = re.compile(r"[a-zа-я]+(?:['’][a-z]+)?")
 _CYRILLIC_RE = re.compile(r"[а-я]")
 _LATIN_RE = re.compile(r"[a-z]")
 # Mixed-script tokens ("дорoга" typed with a Latin "o") are almost always Cyrillic words with
-# look-alike Latin letters from a switched keyboard layout or OCR.
+# look-alike Latin letters from a switched keyboard layout or OCR. A token with more Latin than
+# Cyrillic letters ("strеet" with a Cyrillic "е") is an English word and is mapped the other way.
 _LOOKALIKES = str.maketrans("aeopcxykmthb", "аеорсхукмтнв")
+_LOOKALIKES_TO_LATIN = str.maketrans("аеорсхукмтнв", "aeopcxykmthb")
 
+# The Snowball stemmer objects keep per-call state, so concurrent calls must not interleave.
 _stemmer_lock = threading.Lock()
-_stemmer = snowballstemmer.stemmer("russian")
+_russian = snowballstemmer.stemmer("russian")
+# Foreigners write to the bot in English; English and Russian stems never collide because they
+# are in different scripts.
+_english = snowballstemmer.stemmer("english")
 
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """Russian Snowball stem of one lower-case word (cached: texts repeat the same words a lot)."""
-    # The Snowball stemmer object keeps per-call state, so concurrent calls must not interleave.
+    """Snowball stem of one lower-case word (cached: texts repeat the same words a lot).
+
+    The language is chosen per word by its script: Latin-script words get the English stemmer,
+    everything else the Russian one. `tokenize` has already mapped mixed-script words to the
+    script of most of their letters, so a Latin "o" inside a Russian word does not make it English.
+    """
+    stemmer = _english if _LATIN_RE.search(word) and not _CYRILLIC_RE.search(word) else _russian
     with _stemmer_lock:
-        return str(_stemmer.stemWord(word))
+        return str(stemmer.stemWord(word))
 
 
 def normalize(text: str) -> str:
@@ -65,8 +77,14 @@ def tokenize(text: str) -> list[str]:
     """Words of a text (letters only, at least two characters), after normalisation."""
     words: list[str] = []
     for word in _WORD_RE.findall(normalize(text)):
+        if "'" in word or "’" in word:
+            word = word.replace("'", "").replace("’", "")
         if _CYRILLIC_RE.search(word) and _LATIN_RE.search(word):
-            word = word.translate(_LOOKALIKES)
+            latin = len(_LATIN_RE.findall(word))
+            if latin > len(word) - latin:
+                word = word.translate(_LOOKALIKES_TO_LATIN)
+            else:
+                word = word.translate(_LOOKALIKES)
         if len(word) >= 2:
             words.append(word)
     return words
@@ -80,6 +98,15 @@ def stems_of(text: str, stopwords: frozenset[str]) -> list[str]:
         if stemmed and stemmed not in stopwords and word not in stopwords:
             out.append(stemmed)
     return out
+
+
+def fuzzy_eligible(token: str) -> bool:
+    """Whether a stem takes part in one-edit fuzzy lexicon matching.
+
+    English stems are short and dense: one edit turns most of them into another real word
+    ("night" -> "light", "parent" -> "patent", "meter" -> "metro"), so only Cyrillic stems do.
+    """
+    return len(token) >= FUZZY_MIN_LEN and not token.isascii()
 
 
 def deletions(word: str) -> list[str]:
@@ -104,7 +131,7 @@ class Lexicon:
                 if not phrase:
                     continue
                 self.by_first.setdefault(phrase[0], []).append((phrase, sector))
-                if len(phrase) == 1 and len(phrase[0]) >= FUZZY_MIN_LEN:
+                if len(phrase) == 1 and fuzzy_eligible(phrase[0]):
                     for variant in [phrase[0], *deletions(phrase[0])]:
                         sectors = self.fuzzy.setdefault(variant, [])
                         if sector not in sectors:
@@ -119,7 +146,7 @@ class Lexicon:
                 for phrase, sector in entries:
                     if tuple(stems[i : i + len(phrase)]) == phrase:
                         counts[sector] = counts.get(sector, 0.0) + 1.0
-            elif len(current) >= FUZZY_MIN_LEN:
+            elif fuzzy_eligible(current):
                 matched: set[str] = set()
                 for variant in [current, *deletions(current)]:
                     matched.update(self.fuzzy.get(variant, ()))

@@ -152,8 +152,9 @@ def citizen_router() -> Router:
             button=(query.data or "")[:64],
             language_hint=user.language_code,
         )
-        await query.answer()
         reply = await runner.handle(inbound)
+        # Answered after handling: the spinner stops when the reply is ready (Telegram allows ~15 s).
+        await query.answer()
         if query.message is not None and reply.views:
             # The pressed message loses its buttons so it cannot be pressed again by mistake.
             with contextlib.suppress(TelegramBadRequest):

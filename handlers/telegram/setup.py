@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import BotCommand, TelegramObject, Update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
+from bot.outbox import Delivery, OutboxWorker
 from handlers.telegram.citizen import AlbumGatherer, citizen_router
+from handlers.telegram.messenger import TelegramMessenger
+from handlers.telegram.operator import CallbackSigner, operator_router
+from handlers.telegram.operator_cards import OperatorDesk
 from storage.state import UpdateLog
 
 COMMANDS_RU = [
@@ -53,17 +60,49 @@ def build_bot(token: str, api_url: str | None) -> Bot:
     return Bot(token, session=session)
 
 
-def build_dispatcher(app: App, *, skip_repeats: bool) -> Dispatcher:
+def callback_signer(token: str) -> CallbackSigner:
+    """Operator buttons are signed with a key derived from the bot token (never sent anywhere)."""
+    return CallbackSigner(hashlib.sha256(b"tsur-operator-callbacks:" + token.encode()).digest())
+
+
+def build_dispatcher(app: App, *, skip_repeats: bool, signer: CallbackSigner) -> Dispatcher:
     """Routers per audience; services reach handlers as workflow data, not globals."""
     dispatcher = Dispatcher(
         runner=app.runner,
         translator=app.services.translator,
         albums=AlbumGatherer(app.settings.album_wait_seconds),
+        db=app.db,
+        catalog=app.services.catalog,
+        actions=app.actions,
+        signer=signer,
+        operator_state=app.services.state,
     )
     if skip_repeats:
         dispatcher.update.outer_middleware(SkipRepeatedUpdates(app.update_log))
-    dispatcher.include_routers(citizen_router())
+    dispatcher.include_routers(citizen_router(), operator_router())
     return dispatcher
+
+
+def build_delivery(
+    app: App,
+    bot: Bot,
+    signer: CallbackSigner,
+    *,
+    global_rate: float = 30.0,
+    chat_rate: float = 1.0,
+    group_rate: float = 20 / 60,
+) -> OutboxWorker:
+    """The outbox worker delivering to Telegram citizens and operator chats, within Telegram's rates."""
+    translator = app.services.translator
+    messenger = TelegramMessenger(
+        bot, translator, global_rate=global_rate, chat_rate=chat_rate, group_rate=group_rate
+    )
+    desk = OperatorDesk(bot, app.db, app.services.catalog, translator, signer, inner=messenger)
+
+    async def on_unreachable(session: AsyncSession, delivery: Delivery, now: datetime) -> None:
+        await app.actions.citizen_unreachable(session, delivery.report_id, now)
+
+    return OutboxWorker(app.db, {"tg": desk}, app.services.clock, on_unreachable=on_unreachable)
 
 
 async def publish_commands(bot: Bot) -> None:

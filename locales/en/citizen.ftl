@@ -149,3 +149,30 @@ status-closed = closed
 status-transferred = transferred
 status-rejected = rejected
 service-unavailable = Sorry, we have a technical problem. Your draft is kept — please repeat your last message in a minute.
+
+## Notifications about a filed report
+notify-status = Report No. { $number }: status "{ $status ->
+    [in_progress] in progress
+    [needs_info] clarification needed
+    [answered] answered
+    [closed] closed
+    [transferred] transferred
+    [rejected] rejected
+    [routed] sent to the authority
+   *[other] { $status }
+}". Handled by: { $body }.
+notify-clarify = Report No. { $number }: { $body } asks you to clarify. Reply with a message in this chat:
+notify-answer = Answer to report No. { $number } ({ $body }):
+notify-rejected = Report No. { $number } has been rejected.
+reject-reason-competence = Reason: the matter is outside this authority's competence.
+reject-reason-spam = Reason: the message does not contain a report.
+reject-reason-duplicate = Reason: it repeats another report, which will be answered.
+ask-solved = Is the problem solved?
+btn-solved-yes = ✅ Yes, solved
+btn-solved-no = ❌ No, not solved
+relay-sent = Your message has been passed to the authority.
+relay-report-closed = That report is already closed — the message was not passed on. To report a new problem, press "Report a problem".
+relay-pick = Which report is your message about?
+relay-pick-item = No. { $number }
+feedback-closed = Thank you! The report is closed.
+feedback-reopened = The report goes back to the same authority. Write here what is still unsolved — we will pass it on.

@@ -149,3 +149,30 @@ status-closed = закрыто
 status-transferred = передано
 status-rejected = отклонено
 service-unavailable = Извините, у нас техническая неполадка. Ваш черновик сохранён — повторите последнее сообщение через минуту.
+
+## Notifications about a filed report
+notify-status = Обращение № { $number }: статус «{ $status ->
+    [in_progress] в работе
+    [needs_info] нужно уточнение
+    [answered] дан ответ
+    [closed] закрыто
+    [transferred] передано
+    [rejected] отклонено
+    [routed] направлено в орган
+   *[other] { $status }
+}». Исполнитель: { $body }.
+notify-clarify = Обращение № { $number }: { $body } просит уточнить. Ответьте сообщением в этот чат:
+notify-answer = Ответ по обращению № { $number } ({ $body }):
+notify-rejected = Обращение № { $number } отклонено.
+reject-reason-competence = Причина: вопрос не относится к компетенции органа.
+reject-reason-spam = Причина: сообщение не содержит обращения.
+reject-reason-duplicate = Причина: повторяет другое обращение, ответ будет дан по нему.
+ask-solved = Проблема решена?
+btn-solved-yes = ✅ Да, решена
+btn-solved-no = ❌ Нет, не решена
+relay-sent = Передал ваше сообщение исполнителю.
+relay-report-closed = Это обращение уже закрыто — сообщение не передано. Чтобы сообщить о новой проблеме, нажмите «Сообщить о проблеме».
+relay-pick = К какому обращению относится ваше сообщение?
+relay-pick-item = № { $number }
+feedback-closed = Спасибо! Обращение закрыто.
+feedback-reopened = Обращение возвращено в работу тому же органу. Напишите здесь, что осталось нерешённым, — мы передадим.

@@ -13,7 +13,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.app import App
-from handlers.telegram.setup import build_bot, build_dispatcher
+from handlers.telegram.setup import build_bot, build_dispatcher, callback_signer
 from storage.models import Citizen, Report, StatusChange
 from tests.fakes.telegram_api import FakeTelegramServer, FakeUser
 
@@ -41,7 +41,7 @@ async def server() -> AsyncIterator[FakeTelegramServer]:
 async def start(server: FakeTelegramServer, app: App) -> Harness:
     # Our own wiring (TELEGRAM_API_URL → TelegramAPIServer), not a test-only session.
     bot = build_bot(server.token, server.base_url)
-    dispatcher = build_dispatcher(app, skip_repeats=False)
+    dispatcher = build_dispatcher(app, skip_repeats=False, signer=callback_signer(server.token))
     return Harness(server, app, bot, dispatcher)
 
 
@@ -190,7 +190,7 @@ async def test_english_over_telegram(server: FakeTelegramServer, sqlite_url: str
         await user.replies()
         await user.tap_reply_button("📍 Send location", lat=EKB[0], lon=EKB[1])
         assert "Place: Екатеринбург" in await reply_texts(user)
-        await user.press("Roads")
+        await user.press("Roads", contains=True)
         await user.replies()
         await user.tap_reply_button("Skip")
         await user.replies()
@@ -252,7 +252,7 @@ async def test_webhook_checks_secret_and_ignores_repeats(
 
     app: App = await app_factory(sqlite_url, webhook_secret="s3cret-token")
     bot = build_bot(server.token, server.base_url)
-    dispatcher = build_dispatcher(app, skip_repeats=True)
+    dispatcher = build_dispatcher(app, skip_repeats=True, signer=callback_signer(server.token))
     runner = web.AppRunner(build_web_app(app, bot, dispatcher))
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", unused_tcp_port).start()

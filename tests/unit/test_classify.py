@@ -1,4 +1,5 @@
-"""Tests of the sector classifier: messy real-style texts, confidence, CLI and build determinism."""
+"""Tests of the sector classifier: messy real-style texts (Russian and English), confidence, CLI and
+build determinism."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from bot.classify import Classifier, Prediction, load_classifier
 from bot.classify.build import build_model, dumps_model, read_sectors, write_model
 from bot.classify.cli import run_classify_cli
+from bot.classify.features import stem, tokenize
 from bot.classify.model import DEFAULT_MODEL_PATH
 
 # Written for these tests; none of them is in the seed corpus.
@@ -73,6 +75,66 @@ MESSY_TEXTS: dict[str, list[str]] = {
     ],
 }
 
+# English reports from foreigners, written for these tests; none of them is in the seed corpus.
+ENGLISH_TEXTS: dict[str, list[str]] = {
+    "roads": [
+        "There is a huge pothole on the road near the bus stop",
+        "The asphalt on Shcherbakova street is destroyed, deep holes everywhere and cars break their wheels",
+        "nobody clears the snow and ice from the sidewalk near the metro, people fall every day",
+        "The traffic light at the crossing by the market has been broken for a week, cars do not let "
+        "pedestrians pass",
+    ],
+    "housing": [
+        "No hot water in our building for a week, the management company ignores us",
+        "The radiators in our flat are cold and the management company says the heating is normal",
+        "Water is dripping from the ceiling of the top floor because the roof leaks, the stairwell is wet",
+        "The lift in our building has been out of order for two weeks, elderly people cannot go outside",
+    ],
+    "health": [
+        "I have been trying to see a doctor at the polyclinic for three weeks but there are no appointments",
+        "We called an ambulance for my father and it arrived only after an hour and a half",
+        "The hospital refused to admit my pregnant wife without a local insurance policy",
+        "The pharmacy has had no free insulin for diabetics since last month",
+    ],
+    "education": [
+        "My son was not given a place in a kindergarten near our home, the waiting list is endless",
+        "The school demands money from parents for new windows in the classroom",
+        "International students in the dormitory were told to leave their rooms in the middle of "
+        "the semester",
+        "The teacher shouts at the children during lessons and the principal does nothing",
+    ],
+    "social": [
+        "My disabled mother has not received her pension for two months",
+        "The social protection office refused to give us the benefit for a large family",
+        "My grandfather lives alone and needs a social worker, he cannot buy food himself",
+        "We applied for the child allowance three months ago and still no payment",
+    ],
+    "waste": [
+        "The trash containers in our yard have not been emptied for ten days, it stinks",
+        "Someone dumped a pile of construction rubbish next to the playground",
+        "The garbage truck skips our street every week, the bins are overflowing",
+        "The regional operator sends me bills for garbage removal for a house I sold last year",
+    ],
+    "transport": [
+        "Bus 61 is always late, we wait at the stop for forty minutes in the cold",
+        "The tram driver closed the doors on an old woman and drove off",
+        "There are too few buses in the morning, they are so crowded that nobody can get in",
+        "The new transport card is not accepted by the conductors on the trolleybus",
+    ],
+    "energy": [
+        "The street lights on our street have not worked for two weeks",
+        "We have had no electricity since yesterday evening and the power company does not answer",
+        "A broken power cable is hanging low over the pavement, it is very dangerous",
+        "Our house still has no gas connection although we paid for gasification two years ago",
+    ],
+    "other": [
+        "The neighbours upstairs party and scream every night, the police do not react",
+        "Stray dogs bite people near the shopping center, please catch them",
+        "My home internet is down every day and the provider does nothing",
+        "The migration service has not returned my passport for two months",
+    ],
+}
+
 
 @pytest.fixture(scope="module")
 def classifier() -> Classifier:
@@ -87,9 +149,54 @@ def test_messy_texts_classify_right(classifier: Classifier, expected: str, text:
     assert prediction.sector == expected, prediction.ranked[:3]
 
 
+@pytest.mark.parametrize(
+    ("expected", "text"), [(sector, text) for sector, texts in ENGLISH_TEXTS.items() for text in texts]
+)
+def test_english_texts_classify_right(classifier: Classifier, expected: str, text: str) -> None:
+    prediction = classifier.predict(text)
+    assert prediction.sector == expected, prediction.ranked[:3]
+    assert prediction.confidence > 0.4, prediction.ranked[:3]
+
+
+@pytest.mark.parametrize(
+    ("expected", "text"),
+    [
+        ("energy", "Здравствуйте, on Lenina street у нас no street lights, фонари не горят уже неделю"),
+        ("housing", "Нет горячей воды пятый день, the management company ignores us"),
+        ("transport", "Bus 27 опять не пришел, ждали на остановке 40 минут, the schedule is a joke"),
+    ],
+)
+def test_mixed_russian_english_texts(classifier: Classifier, expected: str, text: str) -> None:
+    prediction = classifier.predict(text)
+    assert prediction.sector == expected, prediction.ranked[:3]
+    assert prediction.confidence > 0.6
+
+
+def test_stemmer_is_chosen_per_token_by_script() -> None:
+    # A Latin "o" inside a Russian word and a Cyrillic "е" inside an English one are look-alikes.
+    assert tokenize("дорoга strеet don't") == ["дорога", "street", "dont"]
+    assert stem("lights") == "light"
+    assert stem("potholes") == "pothol"
+    assert stem("фонари") == "фонар"
+    assert stem("дороги") == stem("дорога")
+
+
+def test_english_texts_are_not_in_the_seed_corpus() -> None:
+    seed_dir = Path(__file__).resolve().parents[2] / "bot" / "classify" / "data" / "seed"
+    seeds = {
+        line.strip().lower()
+        for path in seed_dir.glob("*.txt")
+        for line in path.read_text("utf-8").splitlines()
+    }
+    for texts in ENGLISH_TEXTS.values():
+        for text in texts:
+            assert text.lower() not in seeds
+
+
 def test_every_sector_from_sectors_yaml_is_covered(classifier: Classifier) -> None:
     assert classifier.sectors == read_sectors()
     assert set(MESSY_TEXTS) == set(classifier.sectors)
+    assert set(ENGLISH_TEXTS) == set(classifier.sectors)
 
 
 def test_prediction_shape(classifier: Classifier) -> None:

@@ -126,7 +126,7 @@ async def test_english_dialog(sqlite_url: str, app_factory: Any) -> None:
     await chat.press("No photos")
     await chat.location(*EKB)
     assert "Place: Екатеринбург" in chat.text()
-    # The classifier reads Russian; English text leaves it unsure, so the citizen picks the topic.
+    # Whatever the classifier proposes, the citizen may pick any topic from the full list.
     await chat.press("All topics")
     await chat.press("Energy")
     await chat.press("Skip")

@@ -1,0 +1,495 @@
+"""The outbox: every message a citizen (or an operator chat) is sent, persisted before it is sent.
+
+A service calls `enqueue` inside the transaction that causes the message, so the message exists if
+and only if the change does. An `OutboxWorker` later claims due rows, hands them to the platform's
+`Messenger` and records what happened. Delivery is at least once: a worker killed mid-send leaves
+its rows leased, and they are sent again once the lease runs out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from dialogs.view import Ask, Button, Text, View
+from storage.db import TRANSIENT_ERRORS, Database
+from storage.models import Citizen, OutboxMessage, Report
+
+log = logging.getLogger(__name__)
+
+PENDING = "pending"
+SENT = "sent"
+DEAD = "dead"
+
+# Long enough for a slow, rate-limited send; a worker killed mid-batch delays its rows this much.
+LEASE = timedelta(seconds=60)
+# Stop starting new sends this close to the lease's end, so another worker cannot take them too.
+LEASE_MARGIN = timedelta(seconds=10)
+MAX_BACKOFF_SECONDS = 600.0
+UNREACHABLE = "unreachable"
+# Where a messenger's progress through a multi-part message is kept between attempts.
+DONE_PARTS = "done_parts"
+ERROR_LIMIT = 500
+
+
+class Kind(StrEnum):
+    """Who a message is for: a citizen, a forum topic, an official directly, or a report's card."""
+
+    CITIZEN = "citizen"
+    TOPIC = "topic"
+    DIRECT = "direct"
+    REPORT_CARD = "report_card"
+
+
+KINDS = frozenset(kind.value for kind in Kind)
+
+
+# ------------------------------------------------------------------------------- payloads
+
+
+def _text_json(text: Text) -> dict[str, Any]:
+    return {"key": text.key, "args": dict(text.args)}
+
+
+def envelope(
+    views: Sequence[View], lang: str, photos: Sequence[str] = (), documents: Sequence[str] = ()
+) -> dict[str, Any]:
+    """A JSON-able payload holding platform-neutral views, their language and attachments."""
+    return {
+        "lang": lang,
+        "views": [
+            {
+                "lines": [_text_json(line) for line in view.lines],
+                "buttons": [
+                    [{"id": b.id, "key": b.label.key, "args": dict(b.label.args)} for b in row]
+                    for row in view.buttons
+                ],
+                "ask": view.ask.value,
+                "remove_keyboard": view.remove_keyboard,
+            }
+            for view in views
+        ],
+        "photos": list(photos),
+        "documents": list(documents),
+    }
+
+
+def views_of(payload: dict[str, Any]) -> list[View]:
+    """The views an `envelope` payload holds (the inverse of `envelope`)."""
+    return [
+        View(
+            lines=tuple(Text(line["key"], dict(line.get("args") or {})) for line in raw.get("lines", [])),
+            buttons=tuple(
+                tuple(Button(b["id"], Text(b["key"], dict(b.get("args") or {}))) for b in row)
+                for row in raw.get("buttons", [])
+            ),
+            ask=Ask(raw.get("ask", Ask.NONE.value)),
+            remove_keyboard=bool(raw.get("remove_keyboard", False)),
+        )
+        for raw in payload.get("views", [])
+    ]
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    key: str,
+    platform: str,
+    kind: Kind,
+    target: str,
+    payload: dict[str, Any],
+    report_id: int | None = None,
+    not_before: datetime | None = None,
+    now: datetime,
+) -> bool:
+    """Add a message in the caller's transaction; False when `key` was queued before (a no-op)."""
+    exists = await session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key))
+    if exists is not None:
+        return False
+    values: dict[str, Any] = {
+        "idempotency_key": key,
+        "platform": platform,
+        "kind": kind.value,
+        "target": target,
+        "report_id": report_id,
+        "payload": payload,
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": not_before or now,
+        "created_at": now,
+    }
+    # Two transactions racing with one key: ON CONFLICT DO NOTHING keeps the loser's transaction
+    # alive. A SAVEPOINT would do on PostgreSQL, but on SQLite (pysqlite opens transactions lazily)
+    # a savepoint that is the first write becomes the outer transaction and RELEASE commits it,
+    # so the message would survive a rollback of the change that caused it.
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(OutboxMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key])
+        .returning(OutboxMessage.id)
+    )
+    inserted = (await session.execute(statement)).scalar_one_or_none()
+    return inserted is not None
+
+
+# ------------------------------------------------------------------------------- ports
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One claimed outbox row, as a messenger sees it."""
+
+    id: int
+    platform: str
+    kind: Kind
+    target: str
+    report_id: int | None
+    payload: dict[str, Any]
+    attempts: int
+    key: str
+
+
+@dataclass(frozen=True)
+class Sent:
+    """Delivered."""
+
+
+@dataclass(frozen=True)
+class RetryAfter:
+    """The platform asked to wait (flood control); not the message's fault, so no attempt is counted.
+
+    `done_parts`: how many parts of a multi-part message already went out (resume after them)."""
+
+    seconds: float
+    done_parts: int = 0
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """The recipient cannot be reached (blocked the bot, left, chat gone): give up for good."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Failed:
+    """Something went wrong; try again later with backoff, up to the worker's max attempts."""
+
+    error: str
+    done_parts: int = 0
+
+
+Outcome = Sent | RetryAfter | Unreachable | Failed
+
+
+class Messenger(Protocol):
+    """Sends deliveries of one platform and reports the outcome; never raises for API errors."""
+
+    platform: str
+
+    async def deliver(self, delivery: Delivery) -> Outcome: ...
+
+
+OnUnreachable = Callable[[AsyncSession, Delivery, datetime], Awaitable[None]]
+
+
+# ------------------------------------------------------------------------------- worker
+
+
+def _target_of(row: OutboxMessage) -> tuple[str, str]:
+    return row.platform, row.target
+
+
+def _user_id(platform: str, target: str) -> str:
+    """A citizen target is the platform user id, optionally written "<platform>:<user_id>"."""
+    prefix = f"{platform}:"
+    return target[len(prefix) :] if target.startswith(prefix) else target
+
+
+class OutboxWorker:
+    """Claims due outbox rows, delivers them through the platform's messenger, records the outcome."""
+
+    def __init__(
+        self,
+        db: Database,
+        messengers: Mapping[str, Messenger],
+        clock: Clock,
+        *,
+        batch: int = 50,
+        max_attempts: int = 8,
+        idle_seconds: float = 0.5,
+        on_unreachable: OnUnreachable | None = None,
+    ) -> None:
+        self._db = db
+        self._messengers = dict(messengers)
+        self._clock = clock
+        self._batch = batch
+        self._max_attempts = max_attempts
+        self._idle_seconds = idle_seconds
+        self._on_unreachable = on_unreachable
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop` is set; a briefly unavailable database is waited out, never fatal."""
+        while not stop.is_set():
+            try:
+                handled = await self.run_once()
+            except TRANSIENT_ERRORS as error:
+                log.warning("outbox: database unavailable (%s); retrying", error)
+                handled = 0
+            except Exception:
+                # A bug in one message must not stop every later message; its lease lets it retry.
+                log.exception("outbox: delivery pass failed")
+                handled = 0
+            if handled == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self._idle_seconds)
+
+    async def run_once(self) -> int:
+        """One pass: claim due rows in id order, deliver them, record outcomes; returns rows handled."""
+        now = self._clock.now()
+        lease_until = now + LEASE
+        deliveries, handled = await self._claim(now, lease_until)
+        blocked: set[tuple[str, str]] = set()
+        release: list[int] = []
+        for delivery in deliveries:
+            target = (delivery.platform, delivery.target)
+            if target in blocked or self._clock.now() >= lease_until - LEASE_MARGIN:
+                # An earlier message to this target did not go out: this one must wait behind it.
+                release.append(delivery.id)
+                continue
+            outcome = await self._deliver(delivery)
+            await self._record(delivery, outcome)
+            handled += 1
+            if not isinstance(outcome, Sent):
+                blocked.add(target)
+        if release:
+            await self._release(release, lease_until)
+        return handled
+
+    async def _deliver(self, delivery: Delivery) -> Outcome:
+        messenger = self._messengers[delivery.platform]
+        try:
+            return await messenger.deliver(delivery)
+        except Exception as error:
+            # Messengers map API errors to outcomes; anything else is a bug worth a retry and a log.
+            log.exception("outbox: messenger %s raised on message %s", delivery.platform, delivery.id)
+            return Failed(f"{type(error).__name__}: {error}")
+
+    async def _claim(self, now: datetime, lease_until: datetime) -> tuple[list[Delivery], int]:
+        """Lease the due rows this worker may send now; rows for unreachable citizens die here."""
+        async with self._db.session() as session:
+            query = (
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.status == PENDING,
+                    OutboxMessage.next_attempt_at <= now,
+                    OutboxMessage.platform.in_(list(self._messengers)),
+                )
+                .order_by(OutboxMessage.id)
+                .limit(self._batch)
+            )
+            if not self._db.is_sqlite:
+                # Several workers share the table: each takes rows nobody else is looking at.
+                query = query.with_for_update(skip_locked=True)
+            rows = list(await session.scalars(query))
+            if not rows:
+                return [], 0
+            dead = await self._unreachable_rows(session, rows)
+            valid: list[OutboxMessage] = []
+            for row in rows:
+                if row.id in dead:
+                    continue
+                if row.kind not in KINDS:
+                    dead[row.id] = f"unknown kind {row.kind!r}"
+                    continue
+                valid.append(row)
+            for row_id, reason in dead.items():
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == row_id)
+                    .values(status=DEAD, last_error=reason[:ERROR_LIMIT])
+                )
+            eligible = await self._in_order(session, valid)
+            leased: set[int] = set()
+            if eligible:
+                # Conditional on still being due: a second worker (SQLite has no row locks) that
+                # read the same rows leases none of them.
+                result = await session.execute(
+                    update(OutboxMessage)
+                    .where(
+                        OutboxMessage.id.in_([row.id for row in eligible]),
+                        OutboxMessage.status == PENDING,
+                        OutboxMessage.next_attempt_at <= now,
+                    )
+                    .values(next_attempt_at=lease_until)
+                    .returning(OutboxMessage.id)
+                )
+                leased = set(result.scalars())
+            deliveries = [
+                Delivery(
+                    id=row.id,
+                    platform=row.platform,
+                    kind=Kind(row.kind),
+                    target=row.target,
+                    report_id=row.report_id,
+                    payload=dict(row.payload),
+                    attempts=row.attempts,
+                    key=row.idempotency_key,
+                )
+                for row in eligible
+                if row.id in leased
+            ]
+        return deliveries, len(dead)
+
+    async def _unreachable_rows(self, session: AsyncSession, rows: list[OutboxMessage]) -> dict[int, str]:
+        """Citizen messages whose citizen already refused delivery: not to be attempted."""
+        citizen_rows = [row for row in rows if row.kind == Kind.CITIZEN]
+        if not citizen_rows:
+            return {}
+        by_user = {(row.platform, _user_id(row.platform, row.target)) for row in citizen_rows}
+        unreachable_users = {
+            (platform, user_id)
+            for platform, user_id in (
+                await session.execute(
+                    select(Citizen.platform, Citizen.platform_user_id).where(
+                        Citizen.unreachable_at.is_not(None),
+                        or_(
+                            *(and_(Citizen.platform == p, Citizen.platform_user_id == u) for p, u in by_user)
+                        ),
+                    )
+                )
+            ).all()
+        }
+        report_ids = {row.report_id for row in citizen_rows if row.report_id is not None}
+        unreachable_reports: set[int] = set()
+        if report_ids:
+            unreachable_reports = set(
+                await session.scalars(
+                    select(Report.id)
+                    .join(Citizen, Citizen.id == Report.citizen_id)
+                    .where(Report.id.in_(report_ids), Citizen.unreachable_at.is_not(None))
+                )
+            )
+        return {
+            row.id: UNREACHABLE
+            for row in citizen_rows
+            if (row.platform, _user_id(row.platform, row.target)) in unreachable_users
+            or row.report_id in unreachable_reports
+        }
+
+    async def _in_order(self, session: AsyncSession, rows: list[OutboxMessage]) -> list[OutboxMessage]:
+        """The rows with no earlier pending message to the same target outside this batch.
+
+        An earlier message may be waiting (429, backoff) or leased by another worker; a later one
+        to the same chat must not overtake it.
+        """
+        if not rows:
+            return []
+        ours = {row.id for row in rows}
+        targets = {_target_of(row) for row in rows}
+        earlier = await session.execute(
+            select(OutboxMessage.id, OutboxMessage.platform, OutboxMessage.target)
+            .where(
+                OutboxMessage.status == PENDING,
+                OutboxMessage.id <= max(ours),
+                OutboxMessage.target.in_([target for _, target in targets]),
+            )
+            .order_by(OutboxMessage.id)
+        )
+        stopped: set[tuple[str, str]] = set()
+        allowed: set[int] = set()
+        for row_id, platform, target in earlier.all():
+            key = (platform, target)
+            if key not in targets or key in stopped:
+                continue
+            if row_id in ours:
+                allowed.add(row_id)
+            else:
+                stopped.add(key)
+        return [row for row in rows if row.id in allowed]
+
+    async def _record(self, delivery: Delivery, outcome: Outcome) -> None:
+        """Store what the messenger reported, in one transaction per message."""
+        now = self._clock.now()
+        async with self._db.session() as session:
+            row = await session.get(OutboxMessage, delivery.id)
+            if row is None:
+                return  # its report was deleted meanwhile (cascade)
+            if isinstance(outcome, Sent):
+                row.status = SENT
+                row.sent_at = now
+                row.attempts += 1
+                row.last_error = None
+            elif isinstance(outcome, RetryAfter):
+                row.next_attempt_at = now + timedelta(seconds=max(outcome.seconds, 0.0))
+                row.last_error = f"retry after {outcome.seconds:g} s"
+                self._keep_progress(row, outcome.done_parts)
+            elif isinstance(outcome, Failed):
+                row.attempts += 1
+                row.last_error = outcome.error[:ERROR_LIMIT]
+                self._keep_progress(row, outcome.done_parts)
+                if row.attempts >= self._max_attempts:
+                    row.status = DEAD
+                    log.warning(
+                        "outbox: message %s dead after %s attempts: %s", row.id, row.attempts, outcome
+                    )
+                else:
+                    backoff = min(2.0**row.attempts, MAX_BACKOFF_SECONDS)
+                    row.next_attempt_at = now + timedelta(seconds=backoff)
+            else:
+                row.status = DEAD
+                row.attempts += 1
+                row.last_error = f"{UNREACHABLE}: {outcome.reason}"[:ERROR_LIMIT]
+                if delivery.kind is Kind.CITIZEN:
+                    await self._citizen_unreachable(session, delivery, now)
+
+    @staticmethod
+    def _keep_progress(row: OutboxMessage, done_parts: int) -> None:
+        if done_parts > int(row.payload.get(DONE_PARTS, 0)):
+            # A new dict: SQLAlchemy does not notice in-place changes of a JSON value.
+            row.payload = {**row.payload, DONE_PARTS: done_parts}
+
+    async def _citizen_unreachable(self, session: AsyncSession, delivery: Delivery, now: datetime) -> None:
+        citizen: Citizen | None = None
+        if delivery.report_id is not None:
+            report = await session.get(Report, delivery.report_id)
+            if report is not None and report.citizen_id is not None:
+                citizen = await session.get(Citizen, report.citizen_id)
+        if citizen is None:
+            citizen = await session.scalar(
+                select(Citizen).where(
+                    Citizen.platform == delivery.platform,
+                    Citizen.platform_user_id == _user_id(delivery.platform, delivery.target),
+                )
+            )
+        if citizen is not None and citizen.unreachable_at is None:
+            citizen.unreachable_at = now
+        if self._on_unreachable is not None:
+            await self._on_unreachable(session, delivery, now)
+
+    async def _release(self, ids: list[int], lease_until: datetime) -> None:
+        """Give back rows this pass leased but did not send, so they are due again at once."""
+        async with self._db.session() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_(ids),
+                    OutboxMessage.status == PENDING,
+                    OutboxMessage.next_attempt_at == lease_until,
+                )
+                .values(next_attempt_at=self._clock.now())
+            )

@@ -1,0 +1,332 @@
+"""What operators and citizens do to a filed report: every status change, its history row and the
+message it causes are written in one transaction (the message through the outbox)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.catalog import Catalog
+from bot.clock import Clock
+from bot.outbox import Kind, enqueue, envelope
+from bot.reports import OPEN_STATUSES, IllegalTransition, Status, change_status
+from dialogs.view import Button, Text, View
+from storage.db import Database
+from storage.models import Citizen, Operator, OperatorChat, Report
+
+TRIAGE_BODY_ID = "tsur"
+SUPERVISOR = "supervisor"
+
+
+class ActionRefused(Exception):
+    """An action this actor may not take on this report now; the message says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: an operator of the chat the action came from."""
+
+    platform_user_id: str
+    name: str
+    chat_id: int
+
+    @property
+    def label(self) -> str:
+        return f"operator:{self.platform_user_id}"
+
+
+class ReportActions:
+    """Operator actions with the lifecycle, permissions and citizen notifications in one place."""
+
+    def __init__(self, db: Database, catalog: Catalog, clock: Clock) -> None:
+        self._db = db
+        self._catalog = catalog
+        self._clock = clock
+
+    async def chat_body(self, session: AsyncSession, chat_id: int) -> str | None:
+        """The body whose operator chat this is."""
+        return await session.scalar(select(OperatorChat.body_id).where(OperatorChat.chat_id == chat_id))
+
+    async def _load(self, session: AsyncSession, report_id: int) -> Report:
+        report = await session.scalar(
+            select(Report)
+            .where(Report.id == report_id)
+            .options(selectinload(Report.history), selectinload(Report.citizen))
+            .with_for_update()
+        )
+        if report is None:
+            raise ActionRefused("report-not-found")
+        return report
+
+    async def _authorise(self, session: AsyncSession, report: Report, actor: Actor) -> Operator:
+        """Only the report's body's chat (or the ЦУР chat) acts on it; the actor becomes an operator."""
+        body_id = await self.chat_body(session, actor.chat_id)
+        if body_id is None:
+            raise ActionRefused("op-chat-not-bound")
+        if body_id not in (report.body_id, TRIAGE_BODY_ID):
+            raise ActionRefused("op-not-your-report")
+        operator = await session.scalar(
+            select(Operator).where(
+                Operator.platform_user_id == actor.platform_user_id, Operator.body_id == body_id
+            )
+        )
+        if operator is None:
+            # Only members can press buttons or write in a group, so being there is the credential.
+            role = SUPERVISOR if body_id == TRIAGE_BODY_ID else "operator"
+            operator = Operator(
+                platform_user_id=actor.platform_user_id, body_id=body_id, role=role, name=actor.name[:200]
+            )
+            session.add(operator)
+            await session.flush()
+        return operator
+
+    async def _move(
+        self, session: AsyncSession, report: Report, target: Status, actor: Actor, comment: str | None
+    ) -> None:
+        try:
+            change_status(report, target, actor=actor.label, at=self._clock.now(), comment=comment)
+        except IllegalTransition as error:
+            raise ActionRefused("op-illegal-transition") from error
+
+    async def check(self, report_id: int, actor: Actor) -> None:
+        """Refuse early (before asking an operator to type) when the action could not go through."""
+        async with self._db.session() as session:
+            report = await self._load(session, report_id)
+            await self._authorise(session, report, actor)
+            if Status(report.status) not in OPEN_STATUSES or report.status == Status.ANSWERED:
+                raise ActionRefused("op-illegal-transition")
+
+    async def queue_card(self, session: AsyncSession, report: Report) -> None:
+        """Post or refresh the report's card in its body's operator chat, in the caller's transaction."""
+        version = f"{len(report.history)}:{report.status}:{report.body_id}:{report.assignee_id}"
+        await enqueue(
+            session,
+            key=f"card:{report.id}:{version}",
+            platform="tg",
+            kind=Kind.REPORT_CARD,
+            target=report.body_id,
+            payload={"report_id": report.id},
+            report_id=report.id,
+            now=self._clock.now(),
+        )
+
+    async def relay_to_citizen(
+        self,
+        report_id: int,
+        actor: Actor,
+        text: str,
+        photos: tuple[str, ...],
+        documents: tuple[str, ...],
+        message_id: int,
+    ) -> None:
+        """An operator's message in the report's topic goes to the citizen as the body's words."""
+        async with self._db.session() as session:
+            report = await self._load(session, report_id)
+            await self._authorise(session, report, actor)
+            if Status(report.status) not in OPEN_STATUSES:
+                raise ActionRefused("op-report-closed")
+            report.first_reaction_at = report.first_reaction_at or self._clock.now()
+            lines = [Text("notify-message", self._args(report))]
+            if text:
+                lines.append(Text.raw(text))
+            await self._notify(
+                session,
+                report,
+                f"relay-{actor.chat_id}-{message_id}",
+                [View(tuple(lines))],
+                photos=photos,
+                documents=documents,
+            )
+
+    async def relay_to_topic(
+        self, report_id: int, citizen_id: int, text: str, photos: tuple[str, ...], key: str
+    ) -> None:
+        """A citizen's follow-up about an open report goes into its topic; a clarification resumes work."""
+        async with self._db.session() as session:
+            report = await self._load(session, report_id)
+            if report.citizen_id != citizen_id or Status(report.status) not in OPEN_STATUSES:
+                raise ActionRefused("report-not-found")
+            if report.status == Status.NEEDS_INFO:
+                change_status(
+                    report,
+                    Status.IN_PROGRESS,
+                    actor=f"citizen:{report.platform}",
+                    at=self._clock.now(),
+                    comment=text,
+                )
+                await self.queue_card(session, report)
+            views = [
+                View(
+                    (
+                        Text("op-citizen-says", {"number": report.number or "", "platform": report.platform}),
+                        Text.raw(text),
+                    )
+                )
+            ]
+            await enqueue(
+                session,
+                key=f"citizen-relay:{key}",
+                platform="tg",
+                kind=Kind.TOPIC,
+                target=f"report:{report.id}",
+                payload=envelope(views, "ru", photos=photos),
+                report_id=report.id,
+                now=self._clock.now(),
+            )
+
+    async def take(self, report_id: int, actor: Actor) -> Report:
+        """Assign the report to the pressing operator and start work."""
+        async with self._db.session() as session:
+            report = await self._load(session, report_id)
+            operator = await self._authorise(session, report, actor)
+            if report.status == Status.IN_PROGRESS and report.assignee_id == operator.id:
+                raise ActionRefused("op-already-yours")
+            if report.status != Status.IN_PROGRESS:
+                await self._move(session, report, Status.IN_PROGRESS, actor, None)
+            report.assignee_id = operator.id
+            report.first_reaction_at = report.first_reaction_at or self._clock.now()
+            await self._notify_status(session, report)
+            await self.queue_card(session, report)
+            return report
+
+    async def ask_clarification(self, report_id: int, actor: Actor, question: str) -> Report:
+        """Ask the citizen to clarify; their next message about the report is relayed back."""
+        async with self._db.session() as session:
+            report = await self._load(session, report_id)
+            await self._authorise(session, report, actor)
+            if report.status == Status.ROUTED:
+                await self._move(session, report, Status.IN_PROGRESS, actor, None)
+            await self._move(session, report, Status.NEEDS_INFO, actor, question)
+            report.first_reaction_at = report.first_reaction_at or self._clock.now()
+            await self._notify(
+                session,
+                report,
+                "clarify",
+                [View((Text("notify-clarify", self._args(report)), Text.raw(question)))],
+            )
+            await self.queue_card(session, report)
+            return report
+
+    async def answer(self, report_id: int, actor: Actor, text: str) -> Report:
+        """The body's answer: the citizen is asked whether it solved the problem."""
+        async with self._db.session() as session:
+            report = await self._load(session, report_id)
+            await self._authorise(session, report, actor)
+            await self._move(session, report, Status.ANSWERED, actor, text)
+            now = self._clock.now()
+            report.answered_at = now
+            report.first_reaction_at = report.first_reaction_at or now
+            buttons = (
+                (
+                    Button(f"fb:yes:{report.id}", Text("btn-solved-yes")),
+                    Button(f"fb:no:{report.id}", Text("btn-solved-no")),
+                ),
+            )
+            views = [
+                View((Text("notify-answer", self._args(report)), Text.raw(text))),
+                View((Text("ask-solved"),), buttons),
+            ]
+            await self._notify(session, report, f"answer-{len(report.history)}", views)
+            await self.queue_card(session, report)
+            return report
+
+    async def reject(self, report_id: int, actor: Actor, reason: str, comment: str | None) -> Report:
+        """Reject: not our competence, spam, or a duplicate of another report."""
+        async with self._db.session() as session:
+            report = await self._load(session, report_id)
+            await self._authorise(session, report, actor)
+            await self._move(
+                session, report, Status.REJECTED, actor, f"{reason}: {comment}" if comment else reason
+            )
+            report.closed_at = self._clock.now()
+            args = {**self._args(report), "reason": reason}
+            lines = [Text("notify-rejected", args), Text(f"reject-reason-{reason}")]
+            if comment:
+                lines.append(Text.raw(comment))
+            await self._notify(session, report, "rejected", [View(tuple(lines))])
+            await self.queue_card(session, report)
+            return report
+
+    async def citizen_feedback(
+        self, report_id: int, citizen_id: int, solved: bool, comment: str | None
+    ) -> Report:
+        """The citizen's "Solved?": yes closes the report, no reopens it with the same body."""
+        async with self._db.session() as session:
+            report = await self._load(session, report_id)
+            if report.citizen_id != citizen_id:
+                raise ActionRefused("report-not-found")
+            if report.status != Status.ANSWERED:
+                raise ActionRefused("feedback-not-expected")
+            actor = f"citizen:{report.platform}"
+            now = self._clock.now()
+            target = Status.CLOSED if solved else Status.IN_PROGRESS
+            change_status(report, target, actor=actor, at=now, comment=comment)
+            if solved:
+                report.closed_at = now
+            await self.queue_card(session, report)
+            return report
+
+    async def citizen_unreachable(self, session: AsyncSession, report_id: int | None, now: datetime) -> None:
+        """Tell the report's operators that the citizen can no longer be reached (blocked the bot)."""
+        if report_id is None:
+            return
+        report = await session.get(Report, report_id)
+        if report is None:
+            return
+        view = View((Text("op-citizen-unreachable", {"number": report.number or ""}),))
+        await enqueue(
+            session,
+            key=f"unreachable:{report_id}",
+            platform="tg",
+            kind=Kind.TOPIC,
+            target=f"report:{report_id}",
+            payload=envelope([view], "ru"),
+            report_id=report_id,
+            now=now,
+        )
+
+    async def _notify_status(self, session: AsyncSession, report: Report) -> None:
+        view = View((Text("notify-status", self._args(report)),))
+        await self._notify(session, report, f"status-{len(report.history)}", [view])
+
+    def _args(self, report: Report) -> dict[str, str]:
+        lang = report.language
+        return {
+            "number": report.number or "",
+            "status": report.status,
+            "body": self._catalog.body(report.body_id).name(lang),
+        }
+
+    async def _notify(
+        self,
+        session: AsyncSession,
+        report: Report,
+        what: str,
+        views: list[View],
+        *,
+        photos: tuple[str, ...] = (),
+        documents: tuple[str, ...] = (),
+    ) -> None:
+        if report.citizen_id is None:
+            return  # the citizen asked to be forgotten
+        citizen = await session.get(Citizen, report.citizen_id)
+        if citizen is None:
+            return
+        await enqueue(
+            session,
+            key=f"report:{report.id}:{what}:{len(report.history)}",
+            platform=citizen.platform,
+            kind=Kind.CITIZEN,
+            target=citizen.platform_user_id,
+            payload=envelope(views, report.language, photos=photos, documents=documents),
+            report_id=report.id,
+            now=self._clock.now(),
+        )

@@ -1,0 +1,35 @@
+## Operator chats
+op-card =
+    📨 Report No. { $number } · { $status }
+    Topic: { $sector } (classifier: { $confidence })
+    Municipality: { $municipality }
+    Address: { $address }
+    Photos: { $photos } · Messenger: { $platform } · Phone: { $phone }
+    First reaction by { $first }; answer by { $due }
+op-btn-take = 🙋 Take
+op-btn-clarify = ❓ Ask to clarify
+op-btn-answer = ✅ Answer
+op-btn-reject = ⛔ Reject
+op-forged = This button is not valid in this chat.
+op-taken = The report is yours now.
+op-write-clarify = Write your question to the citizen as the next message in this topic.
+op-write-answer = Write your answer to the citizen as the next message in this topic.
+op-choose-reason = Reason for rejecting:
+op-reason-competence = Not our competence
+op-reason-spam = Spam / not a report
+op-reason-duplicate = Duplicate
+op-rejected = The report has been rejected.
+op-sent-to-citizen = Sent to the citizen.
+op-chat-not-bound = This chat is not bound to a body: /bind <body id>.
+op-not-your-report = This report belongs to another body.
+op-illegal-transition = This action is not available in the current status.
+op-already-yours = The report is already yours.
+op-report-closed = The report is closed — the message was not sent.
+op-citizen-says = 💬 The citizen ({ $platform }) about report No. { $number }:
+report-not-found = Report not found.
+feedback-not-expected = No feedback is expected for this report now.
+notify-message = Message about report No. { $number } ({ $body }):
+op-citizen-unreachable = ⚠️ The citizen of report No. { $number } cannot be reached: the bot is blocked or the chat deleted. Messages to them are not delivered.
+op-bind-admins-only = Only an administrator of this chat can bind it to a body.
+op-bind-usage = Give the body id: /bind <id>. List of bodies: python -m bot bodies
+op-bound = This chat is now bound to: { $body }. New reports will appear here as separate topics.

@@ -1,0 +1,192 @@
+"""The whole loop through the real aiogram code and a local Bot API server: a citizen files a report,
+its card appears in the body's forum chat, operators act, and the citizen is told."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.app import App
+from bot.outbox import OutboxWorker
+from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher, callback_signer
+from storage.models import OutboxMessage, Report, ReportThread, StatusChange
+from tests.fakes.telegram_api import FakeChat, FakeTelegramServer, FakeUser
+
+HEATING = "В доме по улице Малышева, 30 неделю нет отопления, батареи холодные, УК не отвечает на звонки."
+EKB = (56.8389, 60.6057)
+
+
+async def deliver_all(worker: OutboxWorker) -> int:
+    """Run the outbox until nothing is due (bounded)."""
+    total = 0
+    for _ in range(20):
+        handled = await worker.run_once()
+        total += handled
+        if handled == 0:
+            return total
+    raise AssertionError("the outbox did not drain")
+
+
+async def file_report(user: FakeUser) -> None:
+    await user.send_command("/start")
+    await user.replies()
+    await user.press("✅ Согласен(на)")
+    await user.replies()
+    await user.press("📝 Сообщить о проблеме")
+    await user.replies()
+    await user.send_text(HEATING)
+    await user.replies()
+    await user.send_album(2)
+    await user.replies()
+    await user.press("➡️ Далее")
+    await user.replies()
+    await user.tap_reply_button("📍 Отправить геопозицию", lat=EKB[0], lon=EKB[1])
+    await user.replies()
+    await user.press("ЖКХ", contains=True)
+    await user.replies()
+    await user.tap_reply_button("📱 Поделиться номером", phone="+79120000001")
+    await user.replies()
+    await user.press("✅ Отправить")
+    await user.replies()
+
+
+def texts(user: FakeUser) -> list[str]:
+    return [m.text or "" for m in user.messages()]
+
+
+async def test_report_card_actions_relay_and_feedback(database_url: str, app_factory: Any) -> None:
+    async with FakeTelegramServer() as server:
+        app: App = await app_factory(database_url)
+        bot = build_bot(server.token, server.base_url)
+        signer = callback_signer(server.token)
+        dispatcher = build_dispatcher(app, skip_repeats=False, signer=signer)
+        worker = build_delivery(app, bot, signer, global_rate=1000.0, chat_rate=1000.0, group_rate=1000.0)
+        body_id = app.services.catalog.route("housing", "ekaterinburg")
+        ops: FakeChat = server.group(-100_500, "Операторы", is_forum=True)
+        admin = server.user(900, first_name="Ольга")
+        ops.add_member(admin, "administrator")
+        outsider_chat = server.group(-100_777, "Чужой чат", is_forum=True)
+        citizen = server.user(501)
+
+        async with server.polling(dispatcher, bot):
+            await ops.send_text(admin, f"/bind {body_id}")
+            assert "Чат привязан" in " ".join(m.text or "" for m in await ops.replies())
+            await file_report(citizen)
+            await deliver_all(worker)
+
+            # A topic named after the report, with the album, the pin and the card.
+            async with app.db.session() as session:
+                report = await session.scalar(select(Report))
+                assert report is not None
+                thread = await session.get(ReportThread, report.id)
+            assert thread is not None and thread.chat_id == ops.id
+            assert ops.topics()[thread.thread_id].startswith(f"№{report.number}")
+            in_topic = ops.messages(thread.thread_id)
+            assert any(m.method == "sendMediaGroup" for m in in_topic)
+            assert any(m.method == "sendLocation" for m in in_topic)
+            card = in_topic[-1]
+            assert HEATING[:30] in (card.text or "") and "+79120000001" in (card.text or "")
+
+            await ops.press(admin, "🙋 Взять в работу", message_thread_id=thread.thread_id)
+            await ops.replies()
+            await deliver_all(worker)
+            assert any("в работе" in t for t in texts(citizen))
+
+            await ops.press(admin, "❓ Запросить уточнение", message_thread_id=thread.thread_id)
+            await ops.replies()
+            await ops.send_text(
+                admin, "Уточните номер квартиры, пожалуйста", message_thread_id=thread.thread_id
+            )
+            assert "Отправлено гражданину" in " ".join(m.text or "" for m in await ops.replies())
+            await deliver_all(worker)
+            assert any("Уточните номер квартиры" in t for t in texts(citizen))
+
+            # The citizen's reply (no dialog open, one open report) goes to the topic.
+            await citizen.send_text("Квартира 12, третий этаж")
+            assert "Передал" in " ".join(m.text or "" for m in await citizen.replies())
+            await deliver_all(worker)
+            assert any("Квартира 12" in (m.text or "") for m in ops.messages(thread.thread_id))
+
+            # An internal note never reaches the citizen; a plain message does.
+            await ops.send_text(admin, "! внутреннее: позвонить в УК", message_thread_id=thread.thread_id)
+            await ops.replies(timeout=1.0)
+            await ops.send_text(admin, "Бригада выехала", message_thread_id=thread.thread_id)
+            await ops.replies(timeout=1.0)
+            await deliver_all(worker)
+            assert not any("позвонить в УК" in t for t in texts(citizen))
+            assert any("Бригада выехала" in t for t in texts(citizen))
+
+            await ops.press(admin, "✅ Ответить", message_thread_id=thread.thread_id)
+            await ops.replies()
+            await ops.send_text(admin, "Отопление включено", message_thread_id=thread.thread_id)
+            await ops.replies()
+            await deliver_all(worker)
+            assert any("Отопление включено" in t for t in texts(citizen))
+            await citizen.press("❌ Нет, не решена")
+            assert "возвращено в работу" in " ".join(m.text or "" for m in await citizen.replies())
+            await deliver_all(worker)  # the card gets its buttons back
+
+            await ops.press(admin, "✅ Ответить", message_thread_id=thread.thread_id)
+            await ops.replies()
+            await ops.send_text(
+                admin, "Проверили ещё раз, батареи горячие", message_thread_id=thread.thread_id
+            )
+            await ops.replies()
+            await deliver_all(worker)
+            await citizen.press("✅ Да, решена")
+            assert "закрыто" in " ".join(m.text or "" for m in await citizen.replies())
+            await deliver_all(worker)
+            card = next(m for m in ops.messages(thread.thread_id) if m.message_id == card.message_id)
+            assert "закрыто" in (card.text or "") and card.inline_buttons == []
+
+            # A button transplanted into another chat, and forged data, are refused.
+            data = signer.sign("take", report.id, ops.id)
+            outsider = server.user(901)
+            outsider_chat.add_member(outsider, "member")
+            server.push_update(
+                {
+                    "callback_query": {
+                        "id": "cb-forged-1",
+                        "from": outsider.as_dict(),
+                        "chat_instance": "x",
+                        "data": data,
+                        "message": {
+                            "message_id": 1,
+                            "date": 1_700_000_000,
+                            "chat": {"id": outsider_chat.id, "type": "supergroup", "title": "Чужой чат"},
+                        },
+                    }
+                }
+            )
+            await server.wait_for(
+                lambda c: (
+                    c.method == "answerCallbackQuery" and c.params.get("callback_query_id") == "cb-forged-1"
+                )
+            )
+            answer = next(
+                c
+                for c in server.calls
+                if c.method == "answerCallbackQuery" and c.params.get("callback_query_id") == "cb-forged-1"
+            )
+            assert "недействительна" in str(answer.params.get("text"))
+
+        async with app.db.session() as session:
+            statuses = [
+                (c.from_status, c.to_status)
+                for c in await session.scalars(select(StatusChange).order_by(StatusChange.id))
+            ]
+            pending = await session.scalars(select(OutboxMessage).where(OutboxMessage.status != "sent"))
+            assert list(pending) == []
+        assert statuses == [
+            (None, "new"),
+            ("new", "routed"),
+            ("routed", "in_progress"),
+            ("in_progress", "needs_info"),
+            ("needs_info", "in_progress"),
+            ("in_progress", "answered"),
+            ("answered", "in_progress"),
+            ("in_progress", "answered"),
+            ("answered", "closed"),
+        ]
+        await bot.session.close()

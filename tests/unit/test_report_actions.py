@@ -1,0 +1,178 @@
+"""Operator actions and citizen follow-ups without any messenger: lifecycle, permissions, and the
+outbox rows each change writes in its own transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import App
+from bot.chats import bind_chat
+from bot.report_actions import ActionRefused, Actor
+from bot.reports import ReportDraft
+from storage.models import OutboxMessage, Report
+from tests.conftest import Chat
+
+OPS_CHAT = -100_1
+TSUR_CHAT = -100_2
+OTHER_CHAT = -100_3
+TEXT = "Во дворе дома неделю не вывозят мусор, контейнеры переполнены, крысы бегают"
+
+
+async def outbox(app: App, kind: str | None = None) -> list[OutboxMessage]:
+    async with app.db.session() as session:
+        query = select(OutboxMessage).order_by(OutboxMessage.id)
+        if kind is not None:
+            query = query.where(OutboxMessage.kind == kind)
+        return list(await session.scalars(query))
+
+
+async def status(app: App, report_id: int) -> str:
+    async with app.db.session() as session:
+        report = await session.get(Report, report_id)
+        assert report is not None
+        return report.status
+
+
+async def file(app: App, user_id: str = "1001", sector: str = "housing") -> tuple[int, int]:
+    citizen = await app.services.citizens.give_consent("tg", user_id, "ru")
+    filed = await app.services.reports.file(
+        ReportDraft(
+            intake_key=f"key-{user_id}-{sector}",
+            platform="tg",
+            citizen_id=citizen.id,
+            language="ru",
+            text=TEXT,
+            municipality_id="ekaterinburg",
+            sector_id=sector,
+        )
+    )
+    return filed.id, citizen.id
+
+
+@pytest.fixture
+async def app(database_url: str, app_factory: Any) -> App:
+    built: App = await app_factory(database_url)
+    body = built.services.catalog.route("housing", "ekaterinburg")
+    await bind_chat(built.db, body, OPS_CHAT, "tg:1")
+    await bind_chat(built.db, "tsur", TSUR_CHAT, "tg:1")
+    other = next(b for b in built.services.catalog.bodies if b not in (body, "tsur"))
+    await bind_chat(built.db, other, OTHER_CHAT, "tg:1")
+    return built
+
+
+OPERATOR = Actor("700", "Ольга", OPS_CHAT)
+
+
+async def test_filing_queues_the_card_in_the_same_transaction(app: App) -> None:
+    report_id, _ = await file(app)
+    [card] = await outbox(app, "report_card")
+    assert card.report_id == report_id and card.target == await _body(app, report_id)
+    # Filing the same draft again queues nothing new.
+    await file(app)
+    assert len(await outbox(app, "report_card")) == 1
+
+
+async def _body(app: App, report_id: int) -> str:
+    async with app.db.session() as session:
+        report = await session.get(Report, report_id)
+        assert report is not None
+        return report.body_id
+
+
+async def test_take_notifies_citizen_and_refreshes_card(app: App) -> None:
+    report_id, _ = await file(app)
+    await app.actions.take(report_id, OPERATOR)
+    assert await status(app, report_id) == "in_progress"
+    [note] = await outbox(app, "citizen")
+    assert note.target == "1001" and note.report_id == report_id
+    assert note.payload["views"][0]["lines"][0]["key"] == "notify-status"
+    assert len(await outbox(app, "report_card")) == 2
+    with pytest.raises(ActionRefused, match="op-already-yours"):
+        await app.actions.take(report_id, OPERATOR)
+
+
+async def test_only_the_bodys_chat_or_tsur_may_act(app: App) -> None:
+    report_id, _ = await file(app)
+    with pytest.raises(ActionRefused, match="op-not-your-report"):
+        await app.actions.take(report_id, Actor("701", "Чужой", OTHER_CHAT))
+    with pytest.raises(ActionRefused, match="op-chat-not-bound"):
+        await app.actions.take(report_id, Actor("702", "Никто", -999))
+    await app.actions.take(report_id, Actor("703", "ЦУР", TSUR_CHAT))
+    assert await status(app, report_id) == "in_progress"
+
+
+async def test_clarify_reply_answer_reopen_and_close(app: App) -> None:
+    report_id, _ = await file(app)
+    await app.actions.ask_clarification(report_id, OPERATOR, "Какой номер дома?")
+    assert await status(app, report_id) == "needs_info"
+    chat = Chat(app)
+    await chat.say("Дом 15, второй подъезд")
+    assert "Передал" in chat.text()
+    assert await status(app, report_id) == "in_progress"
+    [relay] = await outbox(app, "topic")
+    assert relay.target == f"report:{report_id}"
+    assert relay.payload["views"][0]["lines"][1]["args"]["text"] == "Дом 15, второй подъезд"
+
+    await app.actions.answer(report_id, OPERATOR, "Контейнеры вывезены")
+    assert await status(app, report_id) == "answered"
+    await chat.press_id(f"fb:no:{report_id}")
+    assert "возвращено в работу" in chat.text()
+    assert await status(app, report_id) == "in_progress"
+    await app.actions.answer(report_id, OPERATOR, "Вывезли повторно, график изменён")
+    await chat.press_id(f"fb:yes:{report_id}")
+    assert "закрыто" in chat.text()
+    assert await status(app, report_id) == "closed"
+    # A closed report accepts neither actions nor feedback.
+    with pytest.raises(ActionRefused):
+        await app.actions.answer(report_id, OPERATOR, "ещё")
+    await chat.press_id(f"fb:yes:{report_id}")
+    assert "не ожидается" in chat.text()
+
+
+async def test_feedback_on_someone_elses_report_is_refused(app: App) -> None:
+    report_id, _ = await file(app)
+    await app.actions.answer(report_id, OPERATOR, "Готово")
+    stranger = Chat(app, user_id="555")
+    await app.services.citizens.give_consent("tg", "555", "ru")
+    await stranger.press_id(f"fb:yes:{report_id}")
+    assert "не ожидается" in stranger.text()
+    assert await status(app, report_id) == "answered"
+
+
+async def test_reject_tells_the_reason(app: App) -> None:
+    report_id, _ = await file(app)
+    await app.actions.reject(report_id, OPERATOR, "competence", None)
+    assert await status(app, report_id) == "rejected"
+    [note] = await outbox(app, "citizen")
+    keys = [line["key"] for line in note.payload["views"][0]["lines"]]
+    assert keys == ["notify-rejected", "reject-reason-competence"]
+
+
+async def test_operator_relay_and_forgotten_citizen(app: App) -> None:
+    report_id, citizen_id = await file(app)
+    await app.actions.relay_to_citizen(report_id, OPERATOR, "Бригада выехала", ("photo-1",), (), 42)
+    [note] = await outbox(app, "citizen")
+    assert note.payload["photos"] == ["photo-1"]
+    # The same Telegram message relayed twice (a redelivered update) is queued once.
+    await app.actions.relay_to_citizen(report_id, OPERATOR, "Бригада выехала", ("photo-1",), (), 42)
+    assert len(await outbox(app, "citizen")) == 1
+    await app.services.citizens.forget(citizen_id)
+    await app.actions.take(report_id, OPERATOR)
+    assert len(await outbox(app, "citizen")) == 1
+
+
+async def test_several_open_reports_ask_which(app: App) -> None:
+    first, _ = await file(app, sector="housing")
+    second, _ = await file(app, sector="waste")
+    chat = Chat(app)
+    await chat.say("Дополнение: проблема повторилась сегодня утром")
+    assert "К какому обращению" in chat.text()
+    await chat.press_id(f"r.pick:{second}")
+    assert "Передал" in chat.text()
+    [relay] = await outbox(app, "topic")
+    assert relay.report_id == second
+    await chat.press_id(f"r.pick:{first}")
+    assert "неактуальна" in chat.text()
