@@ -80,7 +80,7 @@ async def build_app(
     )
     update_log: UpdateLog = RedisUpdateLog(redis) if redis else SqlUpdateLog(db)
     calendar = WorkCalendar(settings.timezone)
-    actions = ReportActions(db, catalog, clock)
+    actions = ReportActions(db, catalog, clock, calendar)
     services = DialogServices(
         citizens=CitizenService(db, clock),
         reports=ReportService(db, catalog, calendar, clock),

@@ -12,11 +12,12 @@ from sqlalchemy.orm import selectinload
 
 from bot.catalog import Catalog
 from bot.clock import Clock
+from bot.deadlines import WorkCalendar, due_dates
 from bot.outbox import Kind, enqueue, envelope
-from bot.reports import OPEN_STATUSES, IllegalTransition, Status, change_status
+from bot.reports import OPEN_STATUSES, SYSTEM_ACTOR, IllegalTransition, Status, change_status
 from dialogs.view import Button, Text, View
 from storage.db import Database
-from storage.models import Citizen, Operator, OperatorChat, Report
+from storage.models import Citizen, Operator, OperatorChat, Report, ReportThread
 
 TRIAGE_BODY_ID = "tsur"
 SUPERVISOR = "supervisor"
@@ -46,10 +47,11 @@ class Actor:
 class ReportActions:
     """Operator actions with the lifecycle, permissions and citizen notifications in one place."""
 
-    def __init__(self, db: Database, catalog: Catalog, clock: Clock) -> None:
+    def __init__(self, db: Database, catalog: Catalog, clock: Clock, calendar: WorkCalendar) -> None:
         self._db = db
         self._catalog = catalog
         self._clock = clock
+        self._calendar = calendar
 
     async def chat_body(self, session: AsyncSession, chat_id: int) -> str | None:
         """The body whose operator chat this is."""
@@ -237,6 +239,58 @@ class ReportActions:
             await self._notify(session, report, f"answer-{len(report.history)}", views)
             await self.queue_card(session, report)
             return report
+
+    async def transfer(self, report_id: int, actor: Actor, sector_id: str) -> Report:
+        """Move a report to another sector: it is routed again and its card moves to that body's chat."""
+        if sector_id not in self._catalog.sectors:
+            raise ActionRefused("op-illegal-transition")
+        async with self._db.session() as session:
+            report = await self._load(session, report_id)
+            await self._authorise(session, report, actor)
+            old_body = report.body_id
+            old_thread = await session.get(ReportThread, report.id)
+            new_body = self._catalog.route(sector_id, report.municipality_id)
+            await self._move(session, report, Status.TRANSFERRED, actor, sector_id)
+            report.sector_id = sector_id
+            report.body_id = new_body
+            report.assignee_id = None
+            sector = self._catalog.sector(sector_id)
+            due = due_dates(
+                self._clock.now(), sector.first_reaction_hours, sector.answer_days, self._calendar
+            )
+            report.first_reaction_due, report.answer_due = due.first_reaction, due.answer
+            report.first_reaction_at = None
+            change_status(report, Status.ROUTED, actor=SYSTEM_ACTOR, at=self._clock.now(), comment=new_body)
+            if old_thread is not None:
+                # Said in the old topic before the card moves on to the new body's chat.
+                body = self._catalog.body(new_body).name("ru")
+                view = View((Text("op-transferred", {"body": body, "from": old_body}),))
+                await enqueue(
+                    session,
+                    key=f"transferred:{report.id}:{len(report.history)}",
+                    platform="tg",
+                    kind=Kind.TOPIC,
+                    target=f"{old_thread.chat_id}:{old_thread.thread_id}",
+                    payload=envelope([view], "ru"),
+                    report_id=report.id,
+                    now=self._clock.now(),
+                )
+            await self._notify_status(session, report)
+            await self.queue_card(session, report)
+            return report
+
+    async def rate(self, report_id: int, citizen_id: int, stars: int, comment: str | None) -> None:
+        """The citizen's 1–5 rating of a closed report (and an optional comment); the last one counts."""
+        if not 1 <= stars <= 5:
+            raise ActionRefused("feedback-not-expected")
+        async with self._db.session() as session:
+            report = await self._load(session, report_id)
+            if report.citizen_id != citizen_id or report.status != Status.CLOSED:
+                raise ActionRefused("feedback-not-expected")
+            report.rating = stars
+            if comment is not None:
+                report.rating_comment = comment[:2000]
+            await self.queue_card(session, report)
 
     async def reject(self, report_id: int, actor: Actor, reason: str, comment: str | None) -> Report:
         """Reject: not our competence, spam, or a duplicate of another report."""

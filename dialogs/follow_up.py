@@ -81,7 +81,57 @@ async def on_feedback(ctx: Context, value: str) -> list[View]:
     if not report_id.isdigit() or len(report_id) > 12:
         return [View.of("button-outdated")]
     try:
-        await ctx.services.actions.citizen_feedback(int(report_id), ctx.citizen.id, answer == "yes", None)
+        report = await ctx.services.actions.citizen_feedback(
+            int(report_id), ctx.citizen.id, answer == "yes", None
+        )
     except ActionRefused:
         return [View.of("feedback-not-expected")]
-    return [View.of("feedback-closed" if answer == "yes" else "feedback-reopened")]
+    if answer == "no":
+        return [View.of("feedback-reopened")]
+    stars = tuple(
+        Button(f"rate:{report.id}:{n}", Text.raw("⭐" * n if n < 3 else f"{n} ⭐")) for n in range(1, 6)
+    )
+    return [
+        View.of("feedback-closed"),
+        View((Text("rate-prompt", {"number": report.number or ""}),), (stars,)),
+    ]
+
+
+async def on_rate(ctx: Context, value: str) -> list[View]:
+    """Buttons "rate:<id>:<1-5>": store the rating, then offer an optional comment."""
+    report_id, _, stars = value.partition(":")
+    if ctx.citizen is None or ctx.services.actions is None:
+        return [View.of("button-outdated")]
+    if not (report_id.isdigit() and len(report_id) <= 12 and stars in ("1", "2", "3", "4", "5")):
+        return [View.of("button-outdated")]
+    try:
+        await ctx.services.actions.rate(int(report_id), ctx.citizen.id, int(stars), None)
+    except ActionRefused:
+        return [View.of("feedback-not-expected")]
+    start_dialog(ctx, "rating", RatingCommentStep.name, {"report_id": int(report_id), "stars": int(stars)})
+    return await RatingCommentStep().prompt(ctx)
+
+
+class RatingCommentStep(Step):
+    name = "rt.comment"
+    has_back = False
+
+    async def prompt(self, ctx: Context) -> list[View]:
+        return [View((Text("rate-thanks"),), ((Button(f"{self.name}:skip", Text("btn-skip-comment")),),))]
+
+    async def on_input(self, ctx: Context) -> Transition:
+        text = ctx.inbound.text.strip() if ctx.inbound.kind is InboundKind.TEXT else ""
+        if not text or ctx.citizen is None or ctx.services.actions is None:
+            return Transition.stay(*await self.prompt(ctx))
+        try:
+            await ctx.services.actions.rate(
+                int(ctx.data["report_id"]), ctx.citizen.id, int(ctx.data["stars"]), text
+            )
+        except ActionRefused:
+            return Transition.end(View.of("feedback-not-expected"))
+        return Transition((View.of("rate-comment-saved"),), done=True, menu=True)
+
+    async def on_button(self, ctx: Context, value: str) -> Transition:
+        if value == "skip":
+            return Transition((View.of("rate-done"),), done=True, menu=True)
+        return await super().on_button(ctx, value)

@@ -12,7 +12,9 @@ def build_dialogs() -> Dialogs:
     for step_class in intake.INTAKE_STEPS:
         dialogs.add_step(step_class())
     dialogs.add_step(follow_up.PickReportStep())
+    dialogs.add_step(follow_up.RatingCommentStep())
     menu.register(dialogs)
     dialogs.scopes["fb"] = follow_up.on_feedback
+    dialogs.scopes["rate"] = follow_up.on_rate
     dialogs.on_idle = follow_up.follow_up
     return dialogs

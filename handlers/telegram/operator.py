@@ -71,6 +71,7 @@ def card_markup(
     if status in (Status.ROUTED, Status.IN_PROGRESS, Status.NEEDS_INFO):
         rows.append([button("take", "op-btn-take"), button("clarify", "op-btn-clarify")])
         rows.append([button("answer", "op-btn-answer"), button("reject", "op-btn-reject")])
+        rows.append([button("transfer", "op-btn-transfer")])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -89,6 +90,7 @@ def card_text(report: Report, catalog: Catalog, translator: Translator, show_pho
         "platform": report.platform,
         "phone": report.phone if show_phone and report.phone else "—",
         "photos": len(report.photos or []),
+        "rating": f"{report.rating}/5" if report.rating else "—",
     }
     head = translator.text(OPERATOR_LANG, "op-card", args)
     body = report.text if len(report.text) <= 2500 else report.text[:2500] + "…"
@@ -132,6 +134,7 @@ def operator_router() -> Router:
         signer: CallbackSigner,
         operator_state: StateStore,
         translator: Translator,
+        catalog: Catalog,
     ) -> None:
         message = query.message
         if not isinstance(message, Message):
@@ -179,6 +182,25 @@ def operator_router() -> Router:
                     message_thread_id=message.message_thread_id,
                     reply_markup=markup,
                 )
+            elif action == "transfer":
+                await actions.check(report_id, actor)
+                await query.answer()
+                sectors = [
+                    InlineKeyboardButton(
+                        text=sector.name(OPERATOR_LANG),
+                        callback_data=signer.sign(f"tr-{sector.id}", report_id, message.chat.id),
+                    )
+                    for sector in catalog.sectors.values()
+                ]
+                await bot.send_message(
+                    message.chat.id,
+                    translator.text(OPERATOR_LANG, "op-choose-sector"),
+                    message_thread_id=message.message_thread_id,
+                    reply_markup=InlineKeyboardMarkup(inline_keyboard=[[b] for b in sectors]),
+                )
+            elif action.startswith("tr-"):
+                await actions.transfer(report_id, actor, action[3:])
+                await query.answer(translator.text(OPERATOR_LANG, "op-transfer-done"))
             elif action.startswith("rj-") and action[3:] in REJECT_REASONS:
                 await actions.reject(report_id, actor, action[3:], None)
                 await query.answer(translator.text(OPERATOR_LANG, "op-rejected"))

@@ -6,6 +6,7 @@ op-card =
     Address: { $address }
     Photos: { $photos } · Messenger: { $platform } · Phone: { $phone }
     First reaction by { $first }; answer by { $due }
+    Citizen's rating: { $rating }
 op-btn-take = 🙋 Take
 op-btn-clarify = ❓ Ask to clarify
 op-btn-answer = ✅ Answer
@@ -33,3 +34,7 @@ op-citizen-unreachable = ⚠️ The citizen of report No. { $number } cannot be 
 op-bind-admins-only = Only an administrator of this chat can bind it to a body.
 op-bind-usage = Give the body id: /bind <id>. List of bodies: python -m bot bodies
 op-bound = This chat is now bound to: { $body }. New reports will appear here as separate topics.
+op-btn-transfer = ⇄ Transfer to another sector
+op-choose-sector = Which sector should it go to? The report will be routed again by the routing rules.
+op-transfer-done = The report has been transferred.
+op-transferred = ⇄ Transferred to: { $body }. It is handled there from now on.

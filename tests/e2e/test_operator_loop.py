@@ -136,8 +136,13 @@ async def test_report_card_actions_relay_and_feedback(database_url: str, app_fac
             await deliver_all(worker)
             await citizen.press("✅ Да, решена")
             assert "закрыто" in " ".join(m.text or "" for m in await citizen.replies())
+            await citizen.press("4 ⭐")
+            assert "комментарий" in " ".join(m.text or "" for m in await citizen.replies())
+            await citizen.press("Пропустить")
+            await citizen.replies()
             await deliver_all(worker)
             card = next(m for m in ops.messages(thread.thread_id) if m.message_id == card.message_id)
+            assert "Оценка гражданина: 4/5" in (card.text or "")
             assert "закрыто" in (card.text or "") and card.inline_buttons == []
 
             # A button transplanted into another chat, and forged data, are refused.
@@ -189,4 +194,57 @@ async def test_report_card_actions_relay_and_feedback(database_url: str, app_fac
             ("in_progress", "answered"),
             ("answered", "closed"),
         ]
+        await bot.session.close()
+
+
+async def test_transfer_moves_the_report_to_the_other_bodys_chat(sqlite_url: str, app_factory: Any) -> None:
+    async with FakeTelegramServer() as server:
+        app: App = await app_factory(sqlite_url)
+        bot = build_bot(server.token, server.base_url)
+        signer = callback_signer(server.token)
+        dispatcher = build_dispatcher(app, skip_repeats=False, signer=signer)
+        worker = build_delivery(app, bot, signer, global_rate=1000.0, chat_rate=1000.0, group_rate=1000.0)
+        catalog = app.services.catalog
+        housing_body = catalog.route("housing", "ekaterinburg")
+        health_body = catalog.route("health", "ekaterinburg")
+        assert housing_body != health_body
+        housing_chat = server.group(-100_601, "ЖКХ", is_forum=True)
+        health_chat = server.group(-100_602, "Здравоохранение", is_forum=True)
+        admin = server.user(910, first_name="Ольга")
+        medic = server.user(911, first_name="Пётр")
+        housing_chat.add_member(admin, "administrator")
+        health_chat.add_member(medic, "administrator")
+        citizen = server.user(502)
+        async with server.polling(dispatcher, bot):
+            await housing_chat.send_text(admin, f"/bind {housing_body}")
+            await housing_chat.replies()
+            await health_chat.send_text(medic, f"/bind {health_body}")
+            await health_chat.replies()
+            await file_report(citizen)
+            await deliver_all(worker)
+            [old_thread] = housing_chat.topics()
+            await housing_chat.press(admin, "⇄ Передать в другую отрасль", message_thread_id=old_thread)
+            await housing_chat.replies()
+            await housing_chat.press(admin, "Здравоохранение", message_thread_id=old_thread)
+            await housing_chat.replies()
+            await deliver_all(worker)
+            assert any("передано" in (m.text or "").lower() for m in housing_chat.messages(old_thread))
+            [new_thread] = health_chat.topics()
+            card = health_chat.messages(new_thread)[-1]
+            assert "Здравоохранение" in (card.text or "") and "🙋 Взять в работу" in card.inline_buttons
+            # The old chat's buttons no longer act on it; the new chat's do.
+            await housing_chat.press(admin, "🙋 Взять в работу", message_thread_id=old_thread)
+            await housing_chat.replies()
+            await health_chat.press(medic, "🙋 Взять в работу", message_thread_id=new_thread)
+            await health_chat.replies()
+            await deliver_all(worker)
+        async with app.db.session() as session:
+            report = await session.scalar(select(Report))
+        assert report is not None and report.body_id == health_body and report.status == "in_progress"
+        refused = [
+            c
+            for c in server.calls
+            if c.method == "answerCallbackQuery" and "другого органа" in str(c.params.get("text"))
+        ]
+        assert len(refused) == 1
         await bot.session.close()

@@ -176,3 +176,45 @@ async def test_several_open_reports_ask_which(app: App) -> None:
     assert relay.report_id == second
     await chat.press_id(f"r.pick:{first}")
     assert "неактуальна" in chat.text()
+
+
+async def test_transfer_routes_again_with_fresh_deadlines(app: App) -> None:
+    report_id, _ = await file(app)
+    await app.actions.take(report_id, OPERATOR)
+    async with app.db.session() as session:
+        before = await session.get(Report, report_id)
+        assert before is not None
+    await app.actions.transfer(report_id, OPERATOR, "health")
+    async with app.db.session() as session:
+        report = await session.get(Report, report_id)
+        assert report is not None
+    assert report.status == "routed" and report.sector_id == "health"
+    assert report.body_id == app.services.catalog.route("health", "ekaterinburg") != before.body_id
+    assert report.assignee_id is None and report.first_reaction_at is None
+    cards = await outbox(app, "report_card")
+    assert cards[-1].target == report.body_id
+    with pytest.raises(ActionRefused):
+        await app.actions.transfer(report_id, OPERATOR, "no-such-sector")
+    # The old body no longer acts on it.
+    with pytest.raises(ActionRefused, match="op-not-your-report"):
+        await app.actions.take(report_id, OPERATOR)
+
+
+async def test_rating_after_closing_with_optional_comment(app: App) -> None:
+    report_id, _ = await file(app)
+    await app.actions.answer(report_id, OPERATOR, "Сделано")
+    chat = Chat(app)
+    await chat.press_id(f"rate:{report_id}:5")
+    assert "не ожидается" in chat.text()  # not closed yet
+    await chat.press_id(f"fb:yes:{report_id}")
+    assert "от 1 до 5" in chat.text()
+    await chat.press("4 ⭐")
+    assert "комментарий" in chat.text()
+    await chat.say("Быстро и вежливо, спасибо")
+    assert "Комментарий сохранён" in chat.text() and "Главное меню" in chat.text()
+    async with app.db.session() as session:
+        report = await session.get(Report, report_id)
+        assert report is not None
+    assert (report.rating, report.rating_comment) == (4, "Быстро и вежливо, спасибо")
+    await chat.press_id(f"rate:{report_id}:9")
+    assert "неактуальна" in chat.text()
