@@ -6,11 +6,16 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from bot.config import ConfigError, Settings, require_telegram_token
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 log = logging.getLogger("bot")
 
@@ -56,6 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Migration chatter on every command start hides what the command printed.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.command == "run":
         try:
             token = require_telegram_token(settings)
@@ -86,31 +93,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
-async def _migrate(settings: Settings) -> int:
+@asynccontextmanager
+async def _database(settings: Settings) -> AsyncIterator[Database]:
+    """The database, migrated and seeded with reference data, closed afterwards."""
     from bot.catalog import seed_catalog
+    from bot.sla import seed_block_contacts
     from storage.db import Database, migrate
 
     db = Database(settings.database_url)
     try:
         await migrate(db)
         await seed_catalog(db)
+        await seed_block_contacts(db)
+        yield db
     finally:
         await db.dispose()
+
+
+async def _migrate(settings: Settings) -> int:
+    async with _database(settings):
+        pass
     print("database is up to date")
     return 0
 
 
 async def _bodies(settings: Settings) -> int:
-    from bot.catalog import Catalog, seed_catalog
-    from storage.db import Database, migrate
+    from bot.catalog import Catalog
 
-    db = Database(settings.database_url)
-    try:
-        await migrate(db)
-        await seed_catalog(db)
+    async with _database(settings) as db:
         catalog = await Catalog.load(db)
-    finally:
-        await db.dispose()
     routed: dict[str, set[str]] = {}
     for rule in catalog.rules:
         routed.setdefault(rule.body_id, set()).add(rule.sector_id)
@@ -121,37 +132,25 @@ async def _bodies(settings: Settings) -> int:
 
 
 async def _sectors(settings: Settings) -> int:
-    from bot.catalog import Catalog, seed_catalog
-    from storage.db import Database, migrate
+    from bot.catalog import Catalog
 
-    db = Database(settings.database_url)
-    try:
-        await migrate(db)
-        await seed_catalog(db)
+    async with _database(settings) as db:
         catalog = await Catalog.load(db)
-    finally:
-        await db.dispose()
     for sector in catalog.sectors.values():
         print(f"{sector.id}\t{sector.first_reaction_hours}h\t{sector.answer_days}d\t{sector.name_ru}")
     return 0
 
 
 async def _bind(settings: Settings, body_id: str, chat_id: int) -> int:
-    from bot.catalog import Catalog, seed_catalog
+    from bot.catalog import Catalog
     from bot.chats import bind_chat
-    from storage.db import Database, migrate
 
-    db = Database(settings.database_url)
-    try:
-        await migrate(db)
-        await seed_catalog(db)
+    async with _database(settings) as db:
         catalog = await Catalog.load(db)
         if body_id not in catalog.bodies:
             print(f"unknown body {body_id!r}; see `python -m bot bodies`", file=sys.stderr)
             return 2
         await bind_chat(db, body_id, chat_id, "cli")
-    finally:
-        await db.dispose()
     print(f"chat {chat_id} is the operator chat of {body_id}")
     return 0
 
@@ -159,21 +158,14 @@ async def _bind(settings: Settings, body_id: str, chat_id: int) -> int:
 async def _contacts(
     settings: Settings, sector_id: str, level: str, user_id: str | None, name: str | None
 ) -> int:
-    from bot.catalog import seed_catalog
-    from bot.sla import seed_block_contacts, set_block_contact
-    from storage.db import Database, migrate
+    from bot.sla import set_block_contact
 
-    db = Database(settings.database_url)
-    try:
-        await migrate(db)
-        await seed_catalog(db)
-        await seed_block_contacts(db)
-        await set_block_contact(db, sector_id, level, user_id, name=name)
-    except ValueError as error:
-        print(str(error), file=sys.stderr)
-        return 2
-    finally:
-        await db.dispose()
+    async with _database(settings) as db:
+        try:
+            await set_block_contact(db, sector_id, level, user_id, name=name)
+        except ValueError as error:
+            print(str(error), file=sys.stderr)
+            return 2
     print(f"{level} of {sector_id}: {user_id or 'cleared'}")
     return 0
 

@@ -5,16 +5,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiogram import Bot, Dispatcher
 from sqlalchemy import select
 
 from bot.app import App
 from bot.outbox import OutboxWorker
+from handlers.telegram.operator import CallbackSigner
 from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher, callback_signer
 from storage.models import OutboxMessage, Report, ReportThread, StatusChange
 from tests.fakes.telegram_api import FakeChat, FakeTelegramServer, FakeUser
 
 HEATING = "В доме по улице Малышева, 30 неделю нет отопления, батареи холодные, УК не отвечает на звонки."
 EKB = (56.8389, 60.6057)
+
+
+def wire(server: FakeTelegramServer, app: App) -> tuple[Bot, CallbackSigner, Dispatcher, OutboxWorker]:
+    """Our own Telegram wiring pointed at the local server; rate limits lifted for speed."""
+    bot = build_bot(server.token, server.base_url)
+    signer = callback_signer(server.token)
+    dispatcher = build_dispatcher(app, skip_repeats=False, signer=signer)
+    worker = build_delivery(app, bot, signer, global_rate=1000.0, chat_rate=1000.0, group_rate=1000.0)
+    return bot, signer, dispatcher, worker
 
 
 async def deliver_all(worker: OutboxWorker) -> int:
@@ -58,10 +69,7 @@ def texts(user: FakeUser) -> list[str]:
 async def test_report_card_actions_relay_and_feedback(database_url: str, app_factory: Any) -> None:
     async with FakeTelegramServer() as server:
         app: App = await app_factory(database_url)
-        bot = build_bot(server.token, server.base_url)
-        signer = callback_signer(server.token)
-        dispatcher = build_dispatcher(app, skip_repeats=False, signer=signer)
-        worker = build_delivery(app, bot, signer, global_rate=1000.0, chat_rate=1000.0, group_rate=1000.0)
+        bot, signer, dispatcher, worker = wire(server, app)
         body_id = app.services.catalog.route("housing", "ekaterinburg")
         ops: FakeChat = server.group(-100_500, "Операторы", is_forum=True)
         admin = server.user(900, first_name="Ольга")
@@ -200,10 +208,7 @@ async def test_report_card_actions_relay_and_feedback(database_url: str, app_fac
 async def test_transfer_moves_the_report_to_the_other_bodys_chat(sqlite_url: str, app_factory: Any) -> None:
     async with FakeTelegramServer() as server:
         app: App = await app_factory(sqlite_url)
-        bot = build_bot(server.token, server.base_url)
-        signer = callback_signer(server.token)
-        dispatcher = build_dispatcher(app, skip_repeats=False, signer=signer)
-        worker = build_delivery(app, bot, signer, global_rate=1000.0, chat_rate=1000.0, group_rate=1000.0)
+        bot, _signer, dispatcher, worker = wire(server, app)
         catalog = app.services.catalog
         housing_body = catalog.route("housing", "ekaterinburg")
         health_body = catalog.route("health", "ekaterinburg")
