@@ -23,6 +23,21 @@ TRIAGE_BODY_ID = "tsur"
 SUPERVISOR = "supervisor"
 
 
+async def queue_card(session: AsyncSession, report: Report, now: datetime) -> None:
+    """Queue the card of `report` as it is now; one card message per distinct state of the report."""
+    version = f"{len(report.history)}:{report.status}:{report.body_id}:{report.assignee_id}:{report.rating}"
+    await enqueue(
+        session,
+        key=f"card:{report.id}:{version}",
+        platform="tg",
+        kind=Kind.REPORT_CARD,
+        target=report.body_id,
+        payload={"report_id": report.id},
+        report_id=report.id,
+        now=now,
+    )
+
+
 class ActionRefused(Exception):
     """An action this actor may not take on this report now; the message says why."""
 
@@ -108,17 +123,7 @@ class ReportActions:
 
     async def queue_card(self, session: AsyncSession, report: Report) -> None:
         """Post or refresh the report's card in its body's operator chat, in the caller's transaction."""
-        version = f"{len(report.history)}:{report.status}:{report.body_id}:{report.assignee_id}"
-        await enqueue(
-            session,
-            key=f"card:{report.id}:{version}",
-            platform="tg",
-            kind=Kind.REPORT_CARD,
-            target=report.body_id,
-            payload={"report_id": report.id},
-            report_id=report.id,
-            now=self._clock.now(),
-        )
+        await queue_card(session, report, self._clock.now())
 
     async def relay_to_citizen(
         self,

@@ -28,6 +28,7 @@ from bot.catalog import DATA_DIR
 from bot.clock import Clock
 from bot.deadlines import WorkCalendar
 from bot.outbox import Kind, enqueue, envelope
+from bot.report_actions import queue_card
 from bot.reports import OPEN_STATUSES, SYSTEM_ACTOR, Status, change_status
 from dialogs.view import View
 from storage.db import TRANSIENT_ERRORS, Database
@@ -311,16 +312,7 @@ class SlaScheduler:
         """Close an answered report nobody replied to, tell the citizen, refresh the operators' card."""
         change_status(report, Status.CLOSED, actor=SYSTEM_ACTOR, at=now, comment=AUTOCLOSE_COMMENT)
         report.closed_at = now
-        await enqueue(
-            session,
-            key=f"card:{report.id}:sla-autoclose",
-            platform="tg",
-            kind=Kind.REPORT_CARD,
-            target=report.body_id,
-            payload={"report_id": report.id},
-            report_id=report.id,
-            now=now,
-        )
+        await queue_card(session, report, now)
         citizen = await session.get(Citizen, report.citizen_id) if report.citizen_id is not None else None
         if citizen is None:
             return  # the citizen asked to be forgotten: nobody to tell

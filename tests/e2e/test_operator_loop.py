@@ -3,6 +3,7 @@ its card appears in the body's forum chat, operators act, and the citizen is tol
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -121,7 +122,21 @@ async def test_report_card_actions_relay_and_feedback(database_url: str, app_fac
             await ops.replies(timeout=1.0)
             await ops.send_text(admin, "Бригада выехала", message_thread_id=thread.thread_id)
             await ops.replies(timeout=1.0)
+            # A photo from the operator, with a caption, reaches the citizen as a photo.
+            photo = server._compose(
+                server._chats[ops.id],
+                admin.as_dict(),
+                {"photo": server._photo_sizes("AgACOperatorPhoto1", 150_000), "caption": "Фото с места"},
+                thread.thread_id,
+            )
+            await server._deliver({"message": photo})
+            await asyncio.sleep(0.5)
             await deliver_all(worker)
+            sent_photos = [
+                c for c in server.calls if c.method == "sendPhoto" and c.params.get("chat_id") == citizen.id
+            ]
+            assert [c.params.get("photo") for c in sent_photos] == ["AgACOperatorPhoto1"]
+            assert any("Фото с места" in t for t in texts(citizen))
             assert not any("позвонить в УК" in t for t in texts(citizen))
             assert any("Бригада выехала" in t for t in texts(citizen))
 
