@@ -77,7 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(str(error), file=sys.stderr)
             return 2
         except KeyboardInterrupt:
-            pass
+            # Ctrl+C is the normal way to stop a foreground bot, not an error.
+            return 0
         return 0
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))
@@ -111,9 +112,8 @@ async def _database(settings: Settings) -> AsyncIterator[Database]:
 
 
 async def _migrate(settings: Settings) -> int:
-    async with _database(settings):
-        pass
-    print("database is up to date")
+    async with _database(settings) as db:
+        print(f"database is up to date ({db.engine.url.render_as_string(hide_password=True)})")
     return 0
 
 

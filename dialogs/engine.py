@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -113,18 +114,20 @@ class Transition:
         return cls(views, done=True)
 
 
-class Step:
+class Step(ABC):
     """One question of a guided dialog."""
 
     name: ClassVar[str]
     ask: ClassVar[Ask] = Ask.NONE
     has_back: ClassVar[bool] = True
 
+    @abstractmethod
     async def prompt(self, ctx: Context) -> list[View]:
-        raise NotImplementedError
+        """The question itself, shown on entering the step and after anything it could not use."""
 
+    @abstractmethod
     async def on_input(self, ctx: Context) -> Transition:
-        raise NotImplementedError
+        """React to text, photos, a location or a contact sent on this step."""
 
     async def on_button(self, ctx: Context, value: str) -> Transition:
         """Buttons other than back/cancel; unknown values are treated as outdated."""
