@@ -16,6 +16,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.deadlines import WorkCalendar
 from bot.flood import FloodGuard, RedisFloodGuard
+from bot.geo import MunicipalityDirectory
 from bot.i18n import Translator
 from bot.report_actions import ReportActions
 from bot.reports import ReportService
@@ -66,9 +67,11 @@ async def build_app(
     clock = clock or SystemClock()
     db = Database(settings.database_url)
     await migrate(db)
-    await seed_catalog(db)
+    # Read once: seeding and the in-memory catalog use the same directory.
+    municipalities = MunicipalityDirectory.load()
+    await seed_catalog(db, municipalities)
     await seed_block_contacts(db)
-    catalog = await Catalog.load(db)
+    catalog = await Catalog.load(db, municipalities)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     ttl = timedelta(minutes=settings.dialog_ttl_minutes)
     if state is None:

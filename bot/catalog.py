@@ -59,10 +59,10 @@ def load_sector_specs(path: Path | None = None) -> list[SectorInfo]:
     ]
 
 
-async def seed_catalog(db: Database) -> None:
+async def seed_catalog(db: Database, directory: MunicipalityDirectory | None = None) -> None:
     """Insert reference rows the database lacks; rows already there (maybe edited) are left alone."""
     sectors = load_sector_specs()
-    directory = MunicipalityDirectory.load()
+    directory = directory or MunicipalityDirectory.load()
     bodies = routing.load_bodies()
     rules = routing.load_routing_rules(
         municipalities=[m.id for m in directory.all()], bodies=[b.id for b in bodies]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
 from bot.clock import Clock
 from storage.db import Database
-from storage.models import Citizen, DialogStateRow, Report
+from storage.models import Citizen, Report
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,8 @@ class CitizenService:
         """Erase the citizen and the personal data in their reports; returns how many reports kept.
 
         The reports themselves stay (bodies must answer them), but no longer point to anyone and
-        lose the phone number, so nothing links them to the person.
+        lose the phone number, so nothing links them to the person. The dialog runner drops the
+        citizen's dialog state through its state store (SQL or Redis) in the same update.
         """
         async with self._db.session() as session:
             citizen = await session.get(Citizen, citizen_id)
@@ -74,11 +75,6 @@ class CitizenService:
                 return 0
             result = await session.execute(
                 update(Report).where(Report.citizen_id == citizen_id).values(citizen_id=None, phone=None)
-            )
-            await session.execute(
-                delete(DialogStateRow).where(
-                    DialogStateRow.key == f"{citizen.platform}:{citizen.platform_user_id}"
-                )
             )
             await session.delete(citizen)
             return int(getattr(result, "rowcount", 0) or 0)

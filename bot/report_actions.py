@@ -3,6 +3,8 @@ message it causes are written in one transaction (the message through the outbox
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -105,6 +107,16 @@ class ReportActions:
             await session.flush()
         return operator
 
+    @asynccontextmanager
+    async def _acting(
+        self, report_id: int, actor: Actor
+    ) -> AsyncIterator[tuple[AsyncSession, Report, Operator]]:
+        """One transaction with the report locked and the actor checked against its body's chat."""
+        async with self._db.session() as session:
+            report = await self._load(session, report_id)
+            operator = await self._authorise(session, report, actor)
+            yield session, report, operator
+
     async def _move(
         self, session: AsyncSession, report: Report, target: Status, actor: Actor, comment: str | None
     ) -> None:
@@ -115,9 +127,7 @@ class ReportActions:
 
     async def check(self, report_id: int, actor: Actor) -> None:
         """Refuse early (before asking an operator to type) when the action could not go through."""
-        async with self._db.session() as session:
-            report = await self._load(session, report_id)
-            await self._authorise(session, report, actor)
+        async with self._acting(report_id, actor) as (_session, report, _operator):
             if Status(report.status) not in OPEN_STATUSES or report.status == Status.ANSWERED:
                 raise ActionRefused("op-illegal-transition")
 
@@ -135,9 +145,7 @@ class ReportActions:
         message_id: int,
     ) -> None:
         """An operator's message in the report's topic goes to the citizen as the body's words."""
-        async with self._db.session() as session:
-            report = await self._load(session, report_id)
-            await self._authorise(session, report, actor)
+        async with self._acting(report_id, actor) as (session, report, _operator):
             if Status(report.status) not in OPEN_STATUSES:
                 raise ActionRefused("op-report-closed")
             report.first_reaction_at = report.first_reaction_at or self._clock.now()
@@ -191,9 +199,7 @@ class ReportActions:
 
     async def take(self, report_id: int, actor: Actor) -> Report:
         """Assign the report to the pressing operator and start work."""
-        async with self._db.session() as session:
-            report = await self._load(session, report_id)
-            operator = await self._authorise(session, report, actor)
+        async with self._acting(report_id, actor) as (session, report, operator):
             if report.status == Status.IN_PROGRESS and report.assignee_id == operator.id:
                 raise ActionRefused("op-already-yours")
             if report.status != Status.IN_PROGRESS:
@@ -206,9 +212,7 @@ class ReportActions:
 
     async def ask_clarification(self, report_id: int, actor: Actor, question: str) -> Report:
         """Ask the citizen to clarify; their next message about the report is relayed back."""
-        async with self._db.session() as session:
-            report = await self._load(session, report_id)
-            await self._authorise(session, report, actor)
+        async with self._acting(report_id, actor) as (session, report, _operator):
             if report.status == Status.ROUTED:
                 await self._move(session, report, Status.IN_PROGRESS, actor, None)
             await self._move(session, report, Status.NEEDS_INFO, actor, question)
@@ -224,9 +228,7 @@ class ReportActions:
 
     async def answer(self, report_id: int, actor: Actor, text: str) -> Report:
         """The body's answer: the citizen is asked whether it solved the problem."""
-        async with self._db.session() as session:
-            report = await self._load(session, report_id)
-            await self._authorise(session, report, actor)
+        async with self._acting(report_id, actor) as (session, report, _operator):
             await self._move(session, report, Status.ANSWERED, actor, text)
             now = self._clock.now()
             report.answered_at = now
@@ -249,9 +251,7 @@ class ReportActions:
         """Move a report to another sector: it is routed again and its card moves to that body's chat."""
         if sector_id not in self._catalog.sectors:
             raise ActionRefused("op-illegal-transition")
-        async with self._db.session() as session:
-            report = await self._load(session, report_id)
-            await self._authorise(session, report, actor)
+        async with self._acting(report_id, actor) as (session, report, _operator):
             old_body = report.body_id
             old_thread = await session.get(ReportThread, report.id)
             new_body = self._catalog.route(sector_id, report.municipality_id)
@@ -299,9 +299,7 @@ class ReportActions:
 
     async def reject(self, report_id: int, actor: Actor, reason: str, comment: str | None) -> Report:
         """Reject: not our competence, spam, or a duplicate of another report."""
-        async with self._db.session() as session:
-            report = await self._load(session, report_id)
-            await self._authorise(session, report, actor)
+        async with self._acting(report_id, actor) as (session, report, _operator):
             await self._move(
                 session, report, Status.REJECTED, actor, f"{reason}: {comment}" if comment else reason
             )

@@ -18,7 +18,7 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.i18n import Translator
 from dialogs.engine import Reply
-from dialogs.view import Inbound, InboundKind, View
+from dialogs.view import Inbound, InboundKind
 from storage.db import Database
 from storage.state import MemoryStateStore, RedisStateStore, SqlStateStore, StateStore
 
@@ -198,7 +198,3 @@ class Chat:
 
     def text(self) -> str:
         return "\n---\n".join(s.text for s in self.last)
-
-
-def views_text(views: list[View]) -> str:
-    return " | ".join(line.key for v in views for line in v.lines)

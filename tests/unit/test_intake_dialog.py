@@ -406,9 +406,13 @@ async def test_forget_erases_citizen_and_unlinks_reports(sqlite_url: str, app_fa
     chat = Chat(app)
     await consent(chat)
     await file_heating_report(chat)
+    await chat.press("Сообщить о проблеме")
+    await chat.say(HEATING)
+    assert await app.services.state.get("tg:1001") is not None
     await chat.say("/forget")
     await chat.press("Удалить")
     assert "удалены" in chat.text()
+    assert await app.services.state.get("tg:1001") is None
     [report] = await reports(app)
     assert report.citizen_id is None and report.phone is None
     async with app.db.session() as session:
