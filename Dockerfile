@@ -11,7 +11,7 @@ RUN python -m venv /venv && /venv/bin/pip install .
 
 FROM python:3.11-slim
 ENV PATH=/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
-    DATABASE_URL=sqlite+aiosqlite:////data/tsur.sqlite3 WEB_HOST=0.0.0.0 WEB_PORT=8080
+    DATABASE_URL=sqlite+aiosqlite:////data/tsur.sqlite3 VK_STATE_DIR=/data/vk WEB_HOST=0.0.0.0 WEB_PORT=8080
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin tsur \
     && mkdir -p /data /app && chown tsur /data /app
 COPY --from=build /venv /venv

@@ -1,4 +1,4 @@
-"""Command line: `python -m bot run [--webhook] | classify | migrate | bodies | sectors`."""
+"""Command line: `python -m bot run [--webhook] | classify | migrate | bodies | sectors | bind | contacts`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from bot.config import ConfigError, Settings, require_telegram_token
+from bot.config import ConfigError, Settings
 
 if TYPE_CHECKING:
     from storage.db import Database
@@ -64,15 +64,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Migration chatter on every command start hides what the command printed.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.command == "run":
-        try:
-            token = require_telegram_token(settings)
-        except ConfigError as error:
-            print(str(error), file=sys.stderr)
-            return 2
-        from bot.runtime import run_bot
+        from bot.runtime import check_settings, run_bot
 
         try:
-            asyncio.run(run_bot(settings, token, webhook=args.webhook))
+            check_settings(settings, webhook=args.webhook)
+            asyncio.run(run_bot(settings, webhook=args.webhook))
         except ConfigError as error:
             print(str(error), file=sys.stderr)
             return 2

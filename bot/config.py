@@ -24,6 +24,26 @@ class Settings(BaseSettings):
     telegram_api_url: str | None = Field(
         default=None, description="Another Bot API server (self-hosted or a test one)"
     )
+    vk_bot_token: SecretStr | None = Field(
+        default=None, description="VK community token (messages, photos); enables the VK bot"
+    )
+    vk_group_id: int | None = Field(
+        default=None, description="VK community id (found from the token if unset)"
+    )
+    vk_api_url: str | None = Field(
+        default=None, description="Another VK API base, e.g. http://127.0.0.1:8081/method/ (tests)"
+    )
+    vk_callback_secret: SecretStr | None = Field(
+        default=None, description="Secret key of the VK Callback API server (required with --webhook)"
+    )
+    vk_confirmation_code: str | None = Field(
+        default=None, description="String VK expects back on the Callback API confirmation request"
+    )
+    vk_callback_path: str = Field(default="/webhook/vk", description="Path of the VK Callback API endpoint")
+    vk_rate: float = Field(default=20.0, gt=0, description="VK API requests per second (community limit 20)")
+    vk_state_dir: str = Field(
+        default=".vkbottle", description="Where VK Long Poll keeps its position between restarts"
+    )
     database_url: str = Field(
         default="sqlite+aiosqlite:///tsur.sqlite3", description="SQLAlchemy async URL of the database"
     )
@@ -61,6 +81,26 @@ class Settings(BaseSettings):
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message says what to set."""
+
+
+VK_TOKEN_RE = re.compile(r"^[A-Za-z0-9._-]{20,400}$")
+
+
+def vk_token(settings: Settings) -> str | None:
+    """The VK community token if one is set; ConfigError when it is malformed."""
+    if settings.vk_bot_token is None or not settings.vk_bot_token.get_secret_value().strip():
+        return None
+    token = settings.vk_bot_token.get_secret_value().strip()
+    if not VK_TOKEN_RE.match(token):
+        raise ConfigError("VK_BOT_TOKEN is malformed: paste the community access key from Manage → API usage")
+    return token
+
+
+def telegram_token(settings: Settings) -> str | None:
+    """The Telegram token if one is set; ConfigError when it is malformed."""
+    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
+        return None
+    return require_telegram_token(settings)
 
 
 def require_telegram_token(settings: Settings) -> str:

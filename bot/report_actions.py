@@ -16,7 +16,7 @@ from bot.catalog import Catalog
 from bot.clock import Clock
 from bot.deadlines import WorkCalendar, due_dates
 from bot.outbox import Kind, enqueue, envelope
-from bot.reports import OPEN_STATUSES, SYSTEM_ACTOR, IllegalTransition, Status, change_status
+from bot.reports import OPEN_STATUSES, SYSTEM_ACTOR, IllegalTransition, Status, change_status, owns
 from dialogs.view import Button, Text, View
 from storage.db import Database
 from storage.models import Citizen, Operator, OperatorChat, Report, ReportThread
@@ -167,7 +167,8 @@ class ReportActions:
         """A citizen's follow-up about an open report goes into its topic; a clarification resumes work."""
         async with self._db.session() as session:
             report = await self._load(session, report_id)
-            if report.citizen_id != citizen_id or Status(report.status) not in OPEN_STATUSES:
+            # A linked account (the same person in the other messenger) may follow up too.
+            if Status(report.status) not in OPEN_STATUSES or not await owns(session, citizen_id, report.id):
                 raise ActionRefused("report-not-found")
             if report.status == Status.NEEDS_INFO:
                 change_status(
@@ -290,7 +291,7 @@ class ReportActions:
             raise ActionRefused("feedback-not-expected")
         async with self._db.session() as session:
             report = await self._load(session, report_id)
-            if report.citizen_id != citizen_id or report.status != Status.CLOSED:
+            if report.status != Status.CLOSED or not await owns(session, citizen_id, report.id):
                 raise ActionRefused("feedback-not-expected")
             report.rating = stars
             if comment is not None:
@@ -318,7 +319,7 @@ class ReportActions:
         """The citizen's "Solved?": yes closes the report, no reopens it with the same body."""
         async with self._db.session() as session:
             report = await self._load(session, report_id)
-            if report.citizen_id != citizen_id:
+            if not await owns(session, citizen_id, report.id):
                 raise ActionRefused("report-not-found")
             if report.status != Status.ANSWERED:
                 raise ActionRefused("feedback-not-expected")

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.catalog import OTHER_SECTOR, Catalog
+from bot.citizens import linked_ids
 from bot.clock import Clock
 from bot.deadlines import WorkCalendar, due_dates
 from bot.outbox import Kind, enqueue
@@ -213,19 +214,22 @@ class ReportService:
                 report.id, report.number, report.body_id, report.first_reaction_due, report.answer_due
             )
 
+    # "The citizen's reports" are those filed from any of their linked accounts (Telegram and VK):
+    # each messenger shows them all. Status messages still go to the account that filed.
+
     async def count_for_citizen(self, citizen_id: int) -> int:
         async with self._db.session() as session:
             total = await session.scalar(
-                select(func.count()).select_from(Report).where(Report.citizen_id == citizen_id)
+                select(func.count()).select_from(Report).where(Report.citizen_id.in_(linked_ids(citizen_id)))
             )
             return int(total or 0)
 
     async def list_for_citizen(self, citizen_id: int, *, limit: int, offset: int = 0) -> list[ReportCard]:
-        """The citizen's reports, newest first."""
+        """The citizen's reports (from every linked account), newest first."""
         async with self._db.session() as session:
             rows = await session.scalars(
                 select(Report)
-                .where(Report.citizen_id == citizen_id)
+                .where(Report.citizen_id.in_(linked_ids(citizen_id)))
                 .order_by(Report.id.desc())
                 .limit(limit)
                 .offset(offset)
@@ -233,12 +237,22 @@ class ReportService:
             return [_card(row, with_history=False) for row in rows]
 
     async def card_for_citizen(self, citizen_id: int, report_id: int) -> ReportCard | None:
-        """One report with its history, only if it belongs to this citizen."""
+        """One report with its history, only if it belongs to this citizen (or a linked account)."""
         async with self._db.session() as session:
+            if not await owns(session, citizen_id, report_id):
+                return None
             report = await _load(session, report_id)
-            if report is None or report.citizen_id != citizen_id:
+            if report is None:
                 return None
             return _card(report, with_history=True)
+
+
+async def owns(session: AsyncSession, citizen_id: int, report_id: int) -> bool:
+    """Whether the report was filed from this citizen's account or one linked with it."""
+    found = await session.scalar(
+        select(Report.id).where(Report.id == report_id, Report.citizen_id.in_(linked_ids(citizen_id)))
+    )
+    return found is not None
 
 
 async def _load(session: AsyncSession, report_id: int) -> Report | None:

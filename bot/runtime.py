@@ -1,22 +1,106 @@
-"""Running the bot: long polling, or an aiohttp webhook server."""
+"""Running the bot: Telegram and/or VK, by long polling or through one aiohttp webhook server."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
-from aiogram import Bot, Dispatcher
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from bot.app import App, build_app
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError, Settings, telegram_token, vk_token
 from bot.sla import SlaScheduler
+
+if TYPE_CHECKING:
+    from aiogram import Bot, Dispatcher
 
 log = logging.getLogger(__name__)
 
 
-async def run_bot(settings: Settings, token: str, *, webhook: bool) -> None:
-    """Build the app and serve Telegram until stopped."""
+def check_settings(settings: Settings, *, webhook: bool) -> tuple[str | None, str | None]:
+    """The Telegram and VK tokens to run with; ConfigError naming what is missing."""
+    tg, vk = telegram_token(settings), vk_token(settings)
+    if tg is None and vk is None:
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN is not set: put the token from @BotFather (and/or VK_BOT_TOKEN) "
+            "into the environment or .env"
+        )
+    if webhook and tg is not None:
+        if not settings.webhook_base_url:
+            raise ConfigError("WEBHOOK_BASE_URL is not set: give the public https:// address for --webhook")
+        if settings.webhook_secret is None:
+            raise ConfigError(
+                "WEBHOOK_SECRET is not set: webhook mode needs a secret token (1-256 of A-Z a-z 0-9 _ -)"
+            )
+    if webhook and vk is not None:
+        if settings.vk_callback_secret is None:
+            raise ConfigError("VK_CALLBACK_SECRET is not set: the Callback API needs the server's secret key")
+        if not settings.vk_confirmation_code:
+            raise ConfigError(
+                "VK_CONFIRMATION_CODE is not set: copy it from the community's Callback API page"
+            )
+    return tg, vk
+
+
+async def run_bot(settings: Settings, *, webhook: bool) -> None:
+    """Build the app and serve the configured messengers until SIGINT/SIGTERM."""
+    tg_token, vk_token_ = check_settings(settings, webhook=webhook)
+    app = await build_app(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    tasks: list[asyncio.Task[None]] = []
+    cleanups: list[Callable[[], Awaitable[None]]] = [app.close]
+    posts: dict[str, Handler] = {}
+    bot: Bot | None = None
+    try:
+        # Deadlines run beside update handling; like delivery, they resume from the database.
+        scheduler = SlaScheduler(app.db, app.calendar, app.services.clock)
+        tasks.append(asyncio.create_task(scheduler.run(stop), name="sla"))
+        dispatcher: Dispatcher | None = None
+        if tg_token is not None:
+            bot, dispatcher = await _start_telegram(app, tg_token, webhook, stop, tasks, cleanups)
+        if vk_token_ is not None:
+            await _start_vk(app, vk_token_, bot, webhook, stop, tasks, cleanups, posts)
+        from bot.web import build_web_app
+
+        # Health is served in polling mode too (the Docker healthcheck uses it).
+        runner = web.AppRunner(build_web_app(app, bot if dispatcher else None, dispatcher, posts))
+        await runner.setup()
+        cleanups.insert(0, runner.cleanup)
+        await web.TCPSite(runner, settings.web_host, settings.web_port).start()
+        log.info("HTTP server on %s:%s", settings.web_host, settings.web_port)
+        waiter = asyncio.create_task(stop.wait())
+        # A background task that dies (polling with a revoked token, say) stops the whole process.
+        done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if task is not waiter and task.exception() is not None:
+                log.error("%s stopped: %s", task.get_name(), task.exception())
+        waiter.cancel()
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for cleanup in cleanups:
+            with contextlib.suppress(Exception):
+                await cleanup()
+
+
+async def _start_telegram(
+    app: App,
+    token: str,
+    webhook: bool,
+    stop: asyncio.Event,
+    tasks: list[asyncio.Task[None]],
+    cleanups: list[Callable[[], Awaitable[None]]],
+) -> tuple[Bot, Dispatcher | None]:
+    """The Telegram bot, and its dispatcher when updates come by webhook (served by the web app)."""
     from handlers.telegram.setup import (
         build_bot,
         build_delivery,
@@ -25,57 +109,59 @@ async def run_bot(settings: Settings, token: str, *, webhook: bool) -> None:
         publish_commands,
     )
 
-    if webhook and not settings.webhook_base_url:
-        raise ConfigError("WEBHOOK_BASE_URL is not set: give the public https:// address for --webhook")
-    if webhook and settings.webhook_secret is None:
-        raise ConfigError(
-            "WEBHOOK_SECRET is not set: webhook mode needs a secret token (1-256 of A-Z a-z 0-9 _ -)"
-        )
-    app = await build_app(settings)
+    settings = app.settings
     bot = build_bot(token, settings.telegram_api_url)
+    cleanups.insert(0, bot.session.close)
     signer = callback_signer(token)
     dispatcher = build_dispatcher(app, skip_repeats=webhook, signer=signer)
-    stop = asyncio.Event()
-    # Delivery and deadlines run beside update handling; both resume from the database after a restart.
-    background = [
-        asyncio.create_task(build_delivery(app, bot, signer).run(stop), name="outbox"),
-        asyncio.create_task(SlaScheduler(app.db, app.calendar, app.services.clock).run(stop), name="sla"),
-    ]
-    try:
-        await publish_commands(bot)
-        if not webhook:
-            from bot.web import build_web_app
+    tasks.append(asyncio.create_task(build_delivery(app, bot, signer).run(stop), name="outbox-tg"))
+    await publish_commands(bot)
+    if webhook:
+        assert settings.webhook_base_url is not None and settings.webhook_secret is not None
+        url = settings.webhook_base_url.rstrip("/") + settings.webhook_path
+        await bot.set_webhook(url, secret_token=settings.webhook_secret.get_secret_value())
+        log.info("Telegram: webhook at %s", settings.webhook_path)
+        return bot, dispatcher
+    await bot.delete_webhook(drop_pending_updates=False)
 
-            # Health stays reachable in polling mode too (the Docker healthcheck uses it).
-            runner = web.AppRunner(build_web_app(app, None, None))
-            await runner.setup()
-            await web.TCPSite(runner, settings.web_host, settings.web_port).start()
-            try:
-                await bot.delete_webhook(drop_pending_updates=False)
-                log.info("polling for updates")
-                await dispatcher.start_polling(bot, handle_signals=True)
-            finally:
-                await runner.cleanup()
-            return
-        await _serve_webhook(app, bot, dispatcher, settings)
-    finally:
-        stop.set()
-        await asyncio.gather(*background, return_exceptions=True)
-        await bot.session.close()
-        await app.close()
+    async def poll() -> None:
+        polling = asyncio.create_task(
+            dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False)
+        )
+        await stop.wait()
+        with contextlib.suppress(RuntimeError):
+            await dispatcher.stop_polling()
+        await polling
+
+    log.info("Telegram: polling for updates")
+    tasks.append(asyncio.create_task(poll(), name="polling-tg"))
+    return bot, None
 
 
-async def _serve_webhook(app: App, bot: Bot, dispatcher: Dispatcher, settings: Settings) -> None:
-    from bot.web import build_web_app
+async def _start_vk(
+    app: App,
+    token: str,
+    bot: Bot | None,
+    webhook: bool,
+    stop: asyncio.Event,
+    tasks: list[asyncio.Task[None]],
+    cleanups: list[Callable[[], Awaitable[None]]],
+    posts: dict[str, Handler],
+) -> None:
+    from handlers.telegram.files import photo_source
+    from handlers.vk.setup import build_vk, build_vk_delivery, poll_vk, vk_callback_handler
 
-    assert settings.webhook_base_url is not None and settings.webhook_secret is not None
-    url = settings.webhook_base_url.rstrip("/") + settings.webhook_path
-    await bot.set_webhook(url, secret_token=settings.webhook_secret.get_secret_value())
-    runner = web.AppRunner(build_web_app(app, bot, dispatcher))
-    await runner.setup()
-    await web.TCPSite(runner, settings.web_host, settings.web_port).start()
-    log.info("webhook server on %s:%s%s", settings.web_host, settings.web_port, settings.webhook_path)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
+    settings = app.settings
+    vk = await build_vk(app, token)
+    cleanups.insert(0, vk.close)
+    tasks.append(
+        asyncio.create_task(build_vk_delivery(app, vk, photo_source(bot)).run(stop), name="outbox-vk")
+    )
+    if webhook:
+        secret = settings.vk_callback_secret.get_secret_value() if settings.vk_callback_secret else None
+        posts[settings.vk_callback_path] = vk_callback_handler(
+            vk, secret=secret, confirmation=settings.vk_confirmation_code
+        )
+        log.info("VK: Callback API at %s", settings.vk_callback_path)
+        return
+    tasks.append(asyncio.create_task(poll_vk(vk, settings.vk_state_dir, stop), name="polling-vk"))

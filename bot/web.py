@@ -1,17 +1,25 @@
-"""The HTTP server: Telegram webhook (secret checked, repeats ignored) and health."""
+"""The HTTP server: Telegram webhook (secret checked, repeats ignored), VK Callback API, and health."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from aiogram import Bot, Dispatcher
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from sqlalchemy import text
 
 from bot.app import App
 
 
-def build_web_app(app: App, bot: Bot | None, dispatcher: Dispatcher | None) -> web.Application:
-    """An aiohttp application with /healthz and, when a bot is given, the Telegram webhook."""
+def build_web_app(
+    app: App,
+    bot: Bot | None = None,
+    dispatcher: Dispatcher | None = None,
+    posts: Mapping[str, Handler] | None = None,
+) -> web.Application:
+    """An aiohttp application with /healthz, the Telegram webhook when a bot is given, and `posts`."""
     web_app = web.Application()
 
     async def health(_request: web.Request) -> web.Response:
@@ -25,6 +33,8 @@ def build_web_app(app: App, bot: Bot | None, dispatcher: Dispatcher | None) -> w
         return web.json_response({"status": "ok"})
 
     web_app.router.add_get("/healthz", health)
+    for path, handler in (posts or {}).items():
+        web_app.router.add_post(path, handler)
     if bot is not None and dispatcher is not None:
         secret = app.settings.webhook_secret.get_secret_value() if app.settings.webhook_secret else None
         SimpleRequestHandler(dispatcher=dispatcher, bot=bot, secret_token=secret).register(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialogs import intake
+from dialogs import intake, linking
 from dialogs.engine import Context, Dialogs
 from dialogs.my_reports import my_reports_scope, show_list
 from dialogs.view import Button, Text, View
@@ -11,13 +11,14 @@ SUPPORTED = ("ru", "en")
 
 
 def main_menu(ctx: Context) -> View:
-    """The four doors: report, my reports, language, help."""
+    """The doors: report, my reports, linking Telegram and VK, language, help."""
     rows: list[tuple[Button, ...]] = []
     if ctx.state.get("step"):
         rows.append((Button("menu:resume", Text("btn-resume")),))
     rows += [
         (Button("menu:report", Text("btn-report")),),
         (Button("menu:my", Text("btn-my-reports")),),
+        (Button("menu:link", Text("btn-link")),),
         (Button("menu:lang", Text("btn-language")), Button("menu:help", Text("btn-help"))),
     ]
     return View((Text("menu-title"),), tuple(rows))
@@ -97,6 +98,8 @@ async def on_menu(ctx: Context, value: str) -> list[View]:
         return await _current_prompt(ctx)
     if value == "my":
         return await show_list(ctx, 0)
+    if value == "link":
+        return await linking.link_screen(ctx)
     if value == "lang":
         return [language_view()]
     if value == "help":

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from dialogs import follow_up, intake, menu
+from dialogs import follow_up, intake, linking, menu
 from dialogs.engine import Dialogs
 
 
 def build_dialogs() -> Dialogs:
-    """A fresh registry with the intake steps, the menu scopes and commands."""
+    """A fresh registry with the intake steps, the menu scopes and commands, and account linking."""
     dialogs = Dialogs()
     for step_class in intake.INTAKE_STEPS:
         dialogs.add_step(step_class())
     dialogs.add_step(follow_up.PickReportStep())
     dialogs.add_step(follow_up.RatingCommentStep())
     menu.register(dialogs)
+    linking.register(dialogs)
     dialogs.scopes["fb"] = follow_up.on_feedback
     dialogs.scopes["rate"] = follow_up.on_rate
     dialogs.on_idle = follow_up.follow_up

@@ -118,8 +118,29 @@ class Citizen(Base):
     # Set when the messenger refuses delivery (the citizen blocked the bot); cleared when they write.
     unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The linked group (one person's Telegram and VK accounts) this account belongs to; None when
+    # unlinked, so a group's identity is coalesce(person_id, id). bot/citizens.py keeps it equal to
+    # the smallest living member's id and clears it when a member is left alone; it is a label,
+    # not a foreign key, so erasing any one account never touches the others.
+    person_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # Brute-force guard for link codes: wrong codes typed since `link_failures_since` (an hour-long
+    # window). Kept on the row so the limit survives restarts and holds across workers.
+    link_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    link_failures_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     reports: Mapped[list[Report]] = relationship(back_populates="citizen")
+
+
+class LinkCode(Base):
+    """A one-time code to link two accounts of one citizen: issued in one messenger, sent in the other."""
+
+    __tablename__ = "link_codes"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    # One live code per account: issuing a new one replaces the old.
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id", ondelete="CASCADE"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Report(Base):
@@ -293,6 +314,7 @@ __all__ = [
     "Body",
     "Citizen",
     "DialogStateRow",
+    "LinkCode",
     "Municipality",
     "Operator",
     "OperatorChat",

@@ -8,7 +8,6 @@ album. A call whose answer was lost (timeout) may still be repeated: delivery is
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -27,6 +26,7 @@ from aiogram.types.media_union import MediaUnion
 
 from bot.i18n import Translator
 from bot.outbox import DONE_PARTS, Delivery, Failed, Kind, Outcome, RetryAfter, Sent, Unreachable, views_of
+from bot.pacing import TokenBucket
 from handlers.telegram.render import render
 
 ALBUM_LIMIT = 10
@@ -36,36 +36,6 @@ TOPIC_GONE = ("message thread not found", "thread not found", "topic_deleted", "
 
 CardSender = Callable[[Delivery], Awaitable[Outcome]]
 Part = Callable[[], Awaitable[Any]]
-
-
-class TokenBucket:
-    """`rate` sends per second on average, up to `burst` at once (in-process, monotonic time)."""
-
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate = rate
-        self.burst = max(burst, 1.0)
-        self._tokens = self.burst
-        self._stamp = asyncio.get_running_loop().time()
-
-    def _refill(self) -> float:
-        now = asyncio.get_running_loop().time()
-        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
-        self._stamp = now
-        return self._tokens
-
-    @property
-    def full(self) -> bool:
-        return self._refill() >= self.burst
-
-    async def take(self) -> None:
-        """Wait for a token and spend it."""
-        # No await between the check and the spend, so coroutines sharing a bucket cannot both win.
-        while True:
-            missing = 1.0 - self._refill()
-            if missing <= 0:
-                self._tokens -= 1.0
-                return
-            await asyncio.sleep(missing / self.rate)
 
 
 class TelegramMessenger:
@@ -114,6 +84,9 @@ class TelegramMessenger:
                 await part()
                 sent += 1
         except TelegramRetryAfter as error:
+            # Everyone sending through this bot waits, not only this message.
+            if self._global is not None:
+                self._global.slow_down(float(error.retry_after))
             return RetryAfter(float(error.retry_after), done_parts=sent)
         except TelegramForbiddenError as error:
             return Unreachable(error.message)

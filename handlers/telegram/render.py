@@ -14,6 +14,7 @@ from aiogram.types import (
 
 from bot.i18n import Translator
 from dialogs.view import Ask, View
+from handlers.text import split_text, view_text
 
 TEXT_LIMIT = 4096
 
@@ -24,29 +25,6 @@ Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 class OutgoingMessage:
     text: str
     markup: Markup | None = None
-
-
-def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Cut a long text into pieces of at most `limit` chars, preferring line and word breaks."""
-    if len(text) <= limit:
-        return [text]
-    pieces: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        cut = rest.rfind("\n", 0, limit)
-        if cut < limit // 2:
-            cut = rest.rfind(" ", 0, limit)
-        if cut < limit // 2:
-            cut = limit
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip("\n ")
-    if rest:
-        pieces.append(rest)
-    return pieces
-
-
-def view_text(view: View, lang: str, translator: Translator) -> str:
-    return "\n".join(translator.text(lang, line.key, line.args) for line in view.lines).strip() or "…"
 
 
 def markup_for(view: View, lang: str, translator: Translator) -> Markup | None:
@@ -87,7 +65,7 @@ def render(views: list[View], lang: str, translator: Translator) -> list[Outgoin
     """The messages to send for a reply, in order; a long text becomes several messages."""
     messages: list[OutgoingMessage] = []
     for view in views:
-        pieces = split_text(view_text(view, lang, translator))
+        pieces = split_text(view_text(view, lang, translator), TEXT_LIMIT)
         markup = markup_for(view, lang, translator)
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1

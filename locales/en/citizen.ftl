@@ -32,6 +32,7 @@ help-text =
     Commands:
     /report — report a problem
     /my — my reports and their status
+    /link — link your Telegram and VK accounts to see all your reports in both
     /language — change the language
     /cancel — cancel what you are doing
     /policy — personal data policy
@@ -77,7 +78,7 @@ intake-photos-full = The maximum number of photos is attached: { $max }.{ $dropp
 }
 intake-text-appended = Added that to the description.
 intake-photos-unsupported = Please send photos here (as images, not files) or press "Next".
-intake-where-prompt = Where is it? Send a location pin (the "📍 Send location" button, or paperclip → Location) or type the address: town, street, house.
+intake-where-prompt = Where is it? Send a location pin (with the button below the input field, or paperclip → Location) or type the address: town, street, house.
 btn-send-location = 📍 Send location
 btn-place-unknown = 🤷 Not sure — let the ЦУР work it out
 intake-where-outside = That point is outside Sverdlovsk oblast. Send another pin or type the address.
@@ -97,12 +98,12 @@ btn-sector-yes = ✅ Yes, { $sector }
 btn-sector = { $sector }
 btn-sector-other = Other
 btn-sector-all = All topics…
-intake-phone-prompt = Leave a phone number for contact (the "📱 Share my number" button), type it, or skip this step. Only the staff of the authority handling your report will see it.
+intake-phone-prompt = Leave a phone number for contact: type it (or share it with the button, if you have one) or skip this step. Only the staff of the authority handling your report will see it.
 btn-share-phone = 📱 Share my number
 btn-skip-phone = Skip
 intake-phone-not-own = Please share your own number with the "📱 Share my number" button.
 intake-phone-invalid = That doesn't look like a phone number. Example: +7 912 345-67-89. Or press "Skip".
-intake-phone-needed = Share your number with the button, type it, or press "Skip".
+intake-phone-needed = Type your phone number or press "Skip".
 intake-phone-saved = 📱 Phone saved.
 intake-phone-skipped = OK, no phone.
 intake-summary-title = Please check your report:

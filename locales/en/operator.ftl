@@ -4,7 +4,10 @@ op-card =
     Topic: { $sector } (classifier: { $confidence })
     Municipality: { $municipality }
     Address: { $address }
-    Photos: { $photos } · Messenger: { $platform } · Phone: { $phone }
+    Photos: { $photos } · Messenger: { $platform ->
+        [vk] VK
+       *[tg] Telegram
+    } · Phone: { $phone }
     First reaction by { $first }; answer by { $due }
     Citizen's rating: { $rating }
 op-btn-take = 🙋 Take
@@ -26,7 +29,10 @@ op-not-your-report = This report belongs to another body.
 op-illegal-transition = This action is not available in the current status.
 op-already-yours = The report is already yours.
 op-report-closed = The report is closed — the message was not sent.
-op-citizen-says = 💬 The citizen ({ $platform }) about report No. { $number }:
+op-citizen-says = 💬 The citizen ({ $platform ->
+    [vk] VK
+   *[tg] Telegram
+}) about report No. { $number }:
 report-not-found = Report not found.
 feedback-not-expected = No feedback is expected for this report now.
 notify-message = Message about report No. { $number } ({ $body }):

@@ -4,7 +4,10 @@ op-card =
     Тема: { $sector } (классификатор: { $confidence })
     Муниципалитет: { $municipality }
     Адрес: { $address }
-    Фото: { $photos } · Мессенджер: { $platform } · Телефон: { $phone }
+    Фото: { $photos } · Мессенджер: { $platform ->
+        [vk] ВКонтакте
+       *[tg] Telegram
+    } · Телефон: { $phone }
     Первая реакция до { $first }; ответ до { $due }
     Оценка гражданина: { $rating }
 op-btn-take = 🙋 Взять в работу
@@ -26,7 +29,10 @@ op-not-your-report = Это обращение другого органа.
 op-illegal-transition = В текущем статусе это действие недоступно.
 op-already-yours = Обращение уже у вас в работе.
 op-report-closed = Обращение закрыто — сообщение не отправлено.
-op-citizen-says = 💬 Гражданин ({ $platform }) по обращению № { $number }:
+op-citizen-says = 💬 Гражданин ({ $platform ->
+    [vk] ВКонтакте
+   *[tg] Telegram
+}) по обращению № { $number }:
 report-not-found = Обращение не найдено.
 feedback-not-expected = Оценка для этого обращения сейчас не ожидается.
 notify-message = Сообщение по обращению № { $number } ({ $body }):

@@ -13,6 +13,7 @@ import aiohttp
 
 from bot.config import PROJECT_ROOT
 from tests.fakes.telegram_api import FakeTelegramServer
+from tests.fakes.vk_api import FakeVkServer
 
 
 async def test_run_polls_answers_and_stops(tmp_path: Path, unused_tcp_port: int) -> None:
@@ -47,3 +48,37 @@ async def test_run_polls_answers_and_stops(tmp_path: Path, unused_tcp_port: int)
             process.send_signal(signal.SIGINT)
             code = await asyncio.wait_for(process.wait(), 20)
         assert code == 0
+
+
+async def test_run_with_only_vk_long_polls_and_answers(tmp_path: Path, unused_tcp_port: int) -> None:
+    async with FakeVkServer() as server:
+        env = {
+            **os.environ,
+            "VK_BOT_TOKEN": server.token,
+            "VK_API_URL": server.base_url,
+            "VK_STATE_DIR": str(tmp_path / "vk-state"),
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'run.sqlite3'}",
+            "WEB_HOST": "127.0.0.1",
+            "WEB_PORT": str(unused_tcp_port),
+            "PYTHONPATH": str(PROJECT_ROOT),
+        }
+        for name in ("REDIS_URL", "TELEGRAM_BOT_TOKEN"):
+            env.pop(name, None)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path
+        )
+        try:
+            for _ in range(300):
+                if any(call.method == "groups.getLongPollServer" for call in server.requests):
+                    break
+                await asyncio.sleep(0.1)
+            user = server.user(7042)
+            await user.send_command("/start")
+            replies = await user.replies(timeout=10)
+            assert any("персональных данных" in m.text for m in replies)
+        finally:
+            process.send_signal(signal.SIGINT)
+            code = await asyncio.wait_for(process.wait(), 20)
+        assert code == 0
+        # The long-poll position is kept where configured, not in the working directory.
+        assert (tmp_path / "vk-state" / "bot-polling").is_dir()

@@ -16,8 +16,9 @@ from bot.catalog import seed_catalog
 from bot.clock import ManualClock
 from bot.i18n import Translator
 from bot.outbox import Delivery, Failed, Kind, OutboxWorker, Outcome, Sent, enqueue, envelope
+from bot.pacing import TokenBucket
 from dialogs.view import Button, Text, View
-from handlers.telegram.messenger import TelegramMessenger, TokenBucket
+from handlers.telegram.messenger import TelegramMessenger
 from storage.db import Database, migrate
 from storage.models import Citizen, OutboxMessage, Report
 from tests.fakes.telegram_api import FakeTelegramServer

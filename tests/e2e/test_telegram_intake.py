@@ -1,4 +1,6 @@
-"""End to end through the real aiogram Bot and Dispatcher, talking HTTP to a local Bot API server."""
+"""Telegram specifics end to end (albums, keyboards, restarts, webhook), through the real aiogram code.
+
+The citizen transcripts shared with VK are in test_citizen_transcripts.py."""
 
 from __future__ import annotations
 
@@ -103,48 +105,6 @@ async def test_full_intake_over_telegram(
     assert server.unanswered_callbacks() == []
 
 
-async def test_typed_address_over_telegram(
-    server: FakeTelegramServer, sqlite_url: str, app_factory: Any
-) -> None:
-    app: App = await app_factory(sqlite_url)
-    h = await start(server, app)
-    user = server.user(502)
-    async with server.polling(h.dispatcher, h.bot):
-        await go_to_location_step(user)
-        await user.press("➡️ Без фото")
-        await user.replies()
-        await user.send_text("г. Каменск-Уральский, ул. Ленина 5")
-        assert "Каменск-Уральский" in await reply_texts(user)
-        await user.press("ЖКХ", contains=True)
-        await user.replies()
-        await user.tap_reply_button("Пропустить")
-        await user.replies()
-        await user.press("✅ Отправить")
-        assert "принято" in await reply_texts(user)
-    async with app.db.session() as session:
-        report = await session.scalar(select(Report))
-    assert report is not None and report.address == "г. Каменск-Уральский, ул. Ленина 5"
-    assert report.municipality_id is not None and "kamensk" in report.municipality_id
-
-
-async def test_cancel_midway_over_telegram(
-    server: FakeTelegramServer, sqlite_url: str, app_factory: Any
-) -> None:
-    app: App = await app_factory(sqlite_url)
-    h = await start(server, app)
-    user = server.user(503)
-    async with server.polling(h.dispatcher, h.bot):
-        await go_to_location_step(user)
-        await user.press("➡️ Без фото")
-        await user.replies()
-        await user.tap_reply_button("✖️ Отмена")
-        text = await reply_texts(user)
-        assert "Отменено" in text
-        assert user.reply_buttons() == []
-    async with app.db.session() as session:
-        assert await session.scalar(select(func.count()).select_from(Report)) == 0
-
-
 async def test_restart_midway_over_telegram(
     server: FakeTelegramServer, database_url: str, app_factory: Any
 ) -> None:
@@ -171,34 +131,6 @@ async def test_restart_midway_over_telegram(
     async with app2.db.session() as session:
         report = await session.scalar(select(Report))
     assert report is not None and report.text == HEATING
-
-
-async def test_english_over_telegram(server: FakeTelegramServer, sqlite_url: str, app_factory: Any) -> None:
-    app: App = await app_factory(sqlite_url)
-    h = await start(server, app)
-    user = server.user(505, first_name="John", language_code="en")
-    async with server.polling(h.dispatcher, h.bot):
-        await user.send_command("/start")
-        assert "consent" in await reply_texts(user)
-        await user.press("✅ I agree")
-        await user.replies()
-        await user.press("📝 Report a problem")
-        await user.replies()
-        await user.send_text("There is a huge pothole on the road near the bus stop, cars damage wheels")
-        await user.replies()
-        await user.press("➡️ No photos")
-        await user.replies()
-        await user.tap_reply_button("📍 Send location", lat=EKB[0], lon=EKB[1])
-        assert "Place: Екатеринбург" in await reply_texts(user)
-        await user.press("Roads", contains=True)
-        await user.replies()
-        await user.tap_reply_button("Skip")
-        await user.replies()
-        await user.press("✅ Send")
-        assert "Report No." in await reply_texts(user)
-    async with app.db.session() as session:
-        report = await session.scalar(select(Report))
-    assert report is not None and report.language == "en" and report.sector_id == "roads"
 
 
 async def test_bad_input_over_telegram(server: FakeTelegramServer, sqlite_url: str, app_factory: Any) -> None:

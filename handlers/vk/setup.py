@@ -1,0 +1,160 @@
+"""The VK side of the wiring: the API client, Long Poll, the Callback API endpoint, delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from sqlalchemy.ext.asyncio import AsyncSession
+from vkbottle import API
+from vkbottle.polling import BotPolling
+
+from bot.app import App
+from bot.outbox import Delivery, OutboxWorker
+from bot.pacing import TokenBucket
+from handlers.vk.citizen import VkCitizenBot
+from handlers.vk.messenger import PhotoSource, VkMessenger
+
+log = logging.getLogger(__name__)
+
+# Callback API: VK waits for "ok" and retries otherwise; the event is handled after answering.
+OK = "ok"
+
+
+def build_vk_api(token: str, api_url: str | None) -> API:
+    """A vkbottle API for the community token, talking to api.vk.com or to `api_url`."""
+    api = API(token)
+    if api_url:
+        # vkbottle builds every method URL from this attribute; long-poll and upload URLs come
+        # from the API's own answers, so they follow automatically.
+        api.API_URL = api_url if api_url.endswith("/") else api_url + "/"
+    return api
+
+
+async def resolve_group_id(api: API, configured: int | None) -> int:
+    """The community id: configured, or asked from VK with the token."""
+    if configured:
+        return configured
+    response = await api.request("groups.getById", {})
+    groups = response["response"].get("groups") or []
+    if not groups:
+        raise RuntimeError("VK_BOT_TOKEN does not belong to a community (groups.getById returned none)")
+    return int(groups[0]["id"])
+
+
+def community_gate(rate: float) -> TokenBucket:
+    """The community's request budget: never more than `rate` calls in any one-second window.
+
+    A bucket lets through its burst plus its rate within a second, so the two add up to `rate`.
+    """
+    burst = 1.0 if rate > 2 else rate / 2
+    return TokenBucket(rate - burst, burst)
+
+
+@dataclass
+class VkSide:
+    """Everything the VK bot needs at run time."""
+
+    api: API
+    citizens: VkCitizenBot
+    gate: TokenBucket
+    group_id: int
+
+    async def close(self) -> None:
+        await self.citizens.drain()
+        await self.api.http_client.close()
+
+
+async def build_vk(app: App, token: str, api_url: str | None = None) -> VkSide:
+    """The VK API client, the citizen bot and the shared request budget of the community."""
+    settings = app.settings
+    api = build_vk_api(token, api_url or settings.vk_api_url)
+    gate = community_gate(settings.vk_rate)
+    citizens = VkCitizenBot(api, app.runner, app.services.translator, app.update_log, gate)
+    group_id = await resolve_group_id(api, settings.vk_group_id)
+    return VkSide(api, citizens, gate, group_id)
+
+
+class StoredPositionPolling(BotPolling):
+    """vkbottle's Long Poll, keeping its position in a configured directory.
+
+    After a restart it resumes from the stored position, so messages sent while the bot was down
+    are answered; events seen twice are dropped by the event-id log.
+    """
+
+    def __init__(self, api: API, group_id: int, state_dir: str, wait: int = 25) -> None:
+        super().__init__(api, group_id=group_id, wait=wait, skip_old_events=False)
+        self._state_dir = Path(state_dir)
+
+    @property
+    def ts_state_path(self) -> Path:
+        return self._state_dir / "bot-polling" / f"{self.group_id}.json"
+
+
+async def poll_vk(vk: VkSide, state_dir: str, stop: asyncio.Event, *, wait: int = 25) -> None:
+    """Receive VK events by Long Poll until `stop` is set."""
+    polling = StoredPositionPolling(vk.api, vk.group_id, state_dir, wait=wait)
+
+    async def listen() -> None:
+        async for batch in polling.listen():
+            for event in batch.get("updates", []):
+                await vk.citizens.accept(event)
+
+    log.info("VK: long polling community %s", vk.group_id)
+    listener = asyncio.create_task(listen(), name="vk-longpoll")
+    stopper = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({listener, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        polling.stop()
+        for task in (listener, stopper):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    if listener.done() and not listener.cancelled() and listener.exception() is not None:
+        raise listener.exception()  # type: ignore[misc]
+
+
+def vk_callback_handler(vk: VkSide, *, secret: str | None, confirmation: str | None) -> Handler:
+    """The Callback API endpoint: answers the confirmation, checks the secret, ignores repeats."""
+
+    async def handle(request: web.Request) -> web.Response:
+        try:
+            event: Any = await request.json(loads=json.loads)
+        except ValueError:
+            return web.Response(status=400, text="bad json")
+        if not isinstance(event, dict):
+            return web.Response(status=400, text="bad event")
+        if int(event.get("group_id") or 0) != vk.group_id:
+            return web.Response(status=403, text="wrong group")
+        if event.get("type") == "confirmation":
+            if not confirmation:
+                log.error("VK asked for confirmation but VK_CONFIRMATION_CODE is not set")
+                return web.Response(status=500, text="confirmation code not configured")
+            return web.Response(text=confirmation)
+        if secret is not None and not hmac.compare_digest(str(event.get("secret") or ""), secret):
+            log.warning("VK callback with a wrong secret refused")
+            return web.Response(status=403, text="wrong secret")
+        await vk.citizens.accept(event)
+        return web.Response(text=OK)
+
+    return handle
+
+
+def build_vk_delivery(app: App, vk: VkSide, photo_source: PhotoSource | None) -> OutboxWorker:
+    """The outbox worker for VK citizens, sharing the community's request budget with replies."""
+    messenger = VkMessenger(vk.api, app.services.translator, vk.gate, photo_source)
+
+    async def on_unreachable(session: AsyncSession, delivery: Delivery, now: datetime) -> None:
+        await app.actions.citizen_unreachable(session, delivery.report_id, now)
+
+    return OutboxWorker(app.db, {"vk": messenger}, app.services.clock, on_unreachable=on_unreachable)
