@@ -127,8 +127,66 @@ class Citizen(Base):
     # window). Kept on the row so the limit survives restarts and holds across workers.
     link_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     link_failures_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Quiet hours for non-urgent notices, local hours [from, to); both None = no quiet hours.
+    quiet_from: Mapped[int | None] = mapped_column(Integer, default=22, server_default="22")
+    quiet_to: Mapped[int | None] = mapped_column(Integer, default=8, server_default="8")
+    # When notices were offered after the first report (offered once, whatever the answer).
+    notices_offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     reports: Mapped[list[Report]] = relationship(back_populates="citizen")
+
+
+class Subscription(Base):
+    """A citizen's opt-in to notices: one municipality or one sector ("*" = all of them)."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("citizen_id", "scope", "value", name="uq_subscription"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id", ondelete="CASCADE"), index=True)
+    # municipality | sector
+    scope: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Notice(Base):
+    """A message from the comms team to an audience of citizens (информирование)."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # info | outage | emergency | factcheck
+    kind: Mapped[str] = mapped_column(String(16))
+    # draft | sending | paused | cancelled | done
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    text: Mapped[str] = mapped_column(Text, default="")
+    # A fact-check has its own layout: the false claim, the facts, and where they come from.
+    claim: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(500))
+    photo: Mapped[str | None] = mapped_column(String(500))
+    # {"everyone": bool, "municipalities": [...], "sectors": [...], "platforms": [...], "reports": [...]}
+    audience: Mapped[dict[str, Any]] = mapped_column(JSON)
+    author: Mapped[str] = mapped_column(String(200))
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Not before this moment (a scheduled send); None = at once.
+    send_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Where its progress is shown (a comms chat message, edited in place).
+    progress_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    progress_message_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class CommsChat(Base):
+    """A Telegram chat whose members compose and send notices."""
+
+    __tablename__ = "comms_chats"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    bound_by: Mapped[str] = mapped_column(String(64))
+    bound_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class LinkCode(Base):
@@ -267,6 +325,8 @@ class OutboxMessage(Base):
         Index("ix_outbox_due", "status", "next_attempt_at"),
         # Per-target ordering looks up earlier pending rows of the same recipient.
         Index("ix_outbox_target", "platform", "target", "status"),
+        # A notice's progress counts its rows by status; pause and cancel change them in bulk.
+        Index("ix_outbox_notice", "notice_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -277,8 +337,10 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(16))
     target: Mapped[str] = mapped_column(String(64))
     report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    # A notice delivery: the payload holds only the language and quiet hours; the text is the notice's.
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id", ondelete="CASCADE"))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # pending | sent | dead (gave up: unreachable or too many failures)
+    # pending | sent | dead (gave up: unreachable or too many failures) | paused | cancelled (notices)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -81,6 +81,8 @@ REGULAR_ROWS, REGULAR_BUTTONS = 10, 40
 INLINE_ROWS, INLINE_BUTTONS = 6, 10
 SNACKBAR_LIMIT = 90
 LONG_POLL_MAX_WAIT = 25
+# How long a Callback API POST may take before it counts as failed (status 0).
+CALLBACK_TIMEOUT = 10.0
 MAX_UPLOAD = 50 * 1024 * 1024
 CHAT_PEER_BASE = 2_000_000_000
 # What a current VK client reports in client_info.button_actions.
@@ -535,9 +537,11 @@ class FakeVkServer:
         data = json.dumps(body, ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json", "User-Agent": "VKCallbackAPI"}
         try:
-            async with self._client.post(url, data=data, headers=headers) as response:
+            async with self._client.post(
+                url, data=data, headers=headers, timeout=aiohttp.ClientTimeout(total=CALLBACK_TIMEOUT)
+            ) as response:
                 result = (response.status, await response.text())
-        except aiohttp.ClientError as error:
+        except (aiohttp.ClientError, TimeoutError) as error:
             result = (0, f"{type(error).__name__}: {error}")
         self.callback_responses.append(result)
         self._changed.fire()
