@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     telegram_api_url: str | None = Field(
         default=None, description="Another Bot API server (self-hosted or a test one)"
     )
+    telegram_rate: float = Field(default=30.0, gt=0, description="Telegram messages per second overall")
+    telegram_chat_rate: float = Field(default=1.0, gt=0, description="Telegram messages per second per chat")
+    telegram_paid_broadcast: bool = Field(
+        default=False, description="Send notices as paid broadcasts (Telegram Stars; up to 1000/s)"
+    )
     vk_bot_token: SecretStr | None = Field(
         default=None, description="VK community token (messages, photos); enables the VK bot"
     )

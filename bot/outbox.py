@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -25,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from dialogs.view import Ask, Button, Text, View
 from storage.db import TRANSIENT_ERRORS, Database
-from storage.models import Citizen, OutboxMessage, Report
+from storage.models import Citizen, Notice, OutboxMessage, Report
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +162,8 @@ class Delivery:
     payload: dict[str, Any]
     attempts: int
     key: str
+    # Set for a notice's delivery: the payload is then the notice's, rendered in the citizen's language.
+    notice_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +207,16 @@ class Messenger(Protocol):
     async def deliver(self, delivery: Delivery) -> Outcome: ...
 
 
+class BatchMessenger(Messenger, Protocol):
+    """A messenger that can send one message to many recipients in one call (VK: 100 peer_ids)."""
+
+    batch_limit: int
+
+    async def deliver_many(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
+        """Outcomes in the order of `deliveries`, which all carry the same payload."""
+        ...
+
+
 OnUnreachable = Callable[[AsyncSession, Delivery, datetime], Awaitable[None]]
 
 
@@ -229,10 +242,12 @@ class OutboxWorker:
         messengers: Mapping[str, Messenger],
         clock: Clock,
         *,
-        batch: int = 50,
+        batch: int = 200,
         max_attempts: int = 8,
         idle_seconds: float = 0.5,
         on_unreachable: OnUnreachable | None = None,
+        concurrency: int = 32,
+        timezone: ZoneInfo | None = None,
     ) -> None:
         self._db = db
         self._messengers = dict(messengers)
@@ -241,6 +256,12 @@ class OutboxWorker:
         self._max_attempts = max_attempts
         self._idle_seconds = idle_seconds
         self._on_unreachable = on_unreachable
+        # Sends to different recipients overlap (network latency would cap a sequential sender far
+        # below the platform's rate); sends to one recipient stay in order.
+        self._concurrency = concurrency
+        self._timezone = timezone or ZoneInfo("UTC")
+        # Notices do not change once confirmed: their rendered payloads are cached per language.
+        self._notice_payloads: dict[tuple[int, str], dict[str, Any]] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set; a briefly unavailable database is waited out, never fatal."""
@@ -263,22 +284,61 @@ class OutboxWorker:
         now = self._clock.now()
         lease_until = now + LEASE
         deliveries, handled = await self._claim(now, lease_until)
-        blocked: set[tuple[str, str]] = set()
-        release: list[int] = []
+        if not deliveries:
+            return handled
+        deliveries, held = await self._hold_quiet(deliveries, now)
+        chains: dict[tuple[str, str], list[Delivery]] = {}
         for delivery in deliveries:
-            target = (delivery.platform, delivery.target)
-            if target in blocked or self._clock.now() >= lease_until - LEASE_MARGIN:
-                # An earlier message to this target did not go out: this one must wait behind it.
-                release.append(delivery.id)
-                continue
-            outcome = await self._deliver(delivery)
-            await self._record(delivery, outcome)
-            handled += 1
-            if not isinstance(outcome, Sent):
-                blocked.add(target)
+            chains.setdefault((delivery.platform, delivery.target), []).append(delivery)
+        units: list[list[Delivery]] = []
+        batches: dict[tuple[str, int, str], list[Delivery]] = {}
+        for chain in chains.values():
+            first = chain[0]
+            messenger = self._messengers[first.platform]
+            if len(chain) == 1 and first.notice_id is not None and hasattr(messenger, "deliver_many"):
+                lang = str(first.payload.get("lang", ""))
+                batches.setdefault((first.platform, first.notice_id, lang), []).append(first)
+            else:
+                units.append(chain)
+        results: list[tuple[Delivery, Outcome]] = []
+        release: list[int] = []
+        limit = asyncio.Semaphore(self._concurrency)
+
+        async def run_chain(chain: list[Delivery]) -> None:
+            async with limit:
+                for index, delivery in enumerate(chain):
+                    if self._clock.now() >= lease_until - LEASE_MARGIN:
+                        release.extend(d.id for d in chain[index:])
+                        return
+                    outcome = await self._deliver(delivery)
+                    # Recorded at once: a crash can then only repeat the sends still in flight.
+                    await self._record([(delivery, outcome)])
+                    results.append((delivery, outcome))
+                    if not isinstance(outcome, Sent):
+                        # A later message to this target must wait behind the one that did not go out.
+                        release.extend(d.id for d in chain[index + 1 :])
+                        return
+
+        async def run_batch(group: list[Delivery]) -> None:
+            async with limit:
+                if self._clock.now() >= lease_until - LEASE_MARGIN:
+                    release.extend(d.id for d in group)
+                    return
+                outcomes = list(zip(group, await self._deliver_many(group), strict=True))
+                await self._record(outcomes)
+                results.extend(outcomes)
+
+        work = [run_chain(chain) for chain in units]
+        for (platform, _notice, _lang), group in batches.items():
+            size = max(1, int(getattr(self._messengers[platform], "batch_limit", 1)))
+            work += [run_batch(group[i : i + size]) for i in range(0, len(group), size)]
+        # A task group: if one send fails hard, the others are cancelled rather than left running.
+        async with asyncio.TaskGroup() as jobs:
+            for job in work:
+                jobs.create_task(job)
         if release:
             await self._release(release, lease_until)
-        return handled
+        return handled + len(results) + held
 
     async def _deliver(self, delivery: Delivery) -> Outcome:
         messenger = self._messengers[delivery.platform]
@@ -288,6 +348,55 @@ class OutboxWorker:
             # Messengers map API errors to outcomes; anything else is a bug worth a retry and a log.
             log.exception("outbox: messenger %s raised on message %s", delivery.platform, delivery.id)
             return Failed(f"{type(error).__name__}: {error}")
+
+    async def _deliver_many(self, group: list[Delivery]) -> list[Outcome]:
+        messenger = self._messengers[group[0].platform]
+        try:
+            outcomes = list(await messenger.deliver_many(group))  # type: ignore[attr-defined]
+        except Exception as error:
+            log.exception("outbox: messenger %s raised on a batch of %s", group[0].platform, len(group))
+            return [Failed(f"{type(error).__name__}: {error}") for _ in group]
+        if len(outcomes) != len(group):
+            return [Failed("messenger returned a wrong number of outcomes") for _ in group]
+        return outcomes
+
+    async def _hold_quiet(self, deliveries: list[Delivery], now: datetime) -> tuple[list[Delivery], int]:
+        """Notice rows whose citizen is in quiet hours go back to wait until the hours end."""
+        if all(delivery.notice_id is None for delivery in deliveries):
+            return deliveries, 0
+        from bot.notices import quiet_until  # notices build on the outbox; imported late to avoid a cycle
+
+        ready: list[Delivery] = []
+        held: dict[datetime, list[int]] = {}
+        for delivery in deliveries:
+            quiet = delivery.payload.get("quiet")
+            if delivery.notice_id is not None and not delivery.payload.get("urgent") and quiet:
+                until = quiet_until(now, quiet[0], quiet[1], self._timezone)
+                if until is not None:
+                    held.setdefault(until, []).append(delivery.id)
+                    continue
+            ready.append(delivery)
+        if held:
+            async with self._db.session() as session:
+                for until, ids in held.items():
+                    await session.execute(
+                        update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(next_attempt_at=until)
+                    )
+        return ready, sum(len(ids) for ids in held.values())
+
+    async def _notice_payload(self, session: AsyncSession, row: OutboxMessage) -> dict[str, Any]:
+        """A notice row's payload: the notice rendered in the row's language, plus the row's own keys."""
+        from bot.notices import notice_payload
+
+        assert row.notice_id is not None
+        lang = str(row.payload.get("lang", "ru"))
+        cached = self._notice_payloads.get((row.notice_id, lang))
+        if cached is None:
+            notice = await session.get(Notice, row.notice_id)
+            if notice is None:
+                return dict(row.payload)
+            cached = self._notice_payloads[(row.notice_id, lang)] = notice_payload(notice, lang)
+        return {**cached, **row.payload}
 
     async def _claim(self, now: datetime, lease_until: datetime) -> tuple[list[Delivery], int]:
         """Lease the due rows this worker may send now; rows for unreachable citizens die here."""
@@ -346,9 +455,12 @@ class OutboxWorker:
                     kind=Kind(row.kind),
                     target=row.target,
                     report_id=row.report_id,
-                    payload=dict(row.payload),
+                    payload=(
+                        await self._notice_payload(session, row) if row.notice_id else dict(row.payload)
+                    ),
                     attempts=row.attempts,
                     key=row.idempotency_key,
+                    notice_id=row.notice_id,
                 )
                 for row in eligible
                 if row.id in leased
@@ -422,40 +534,49 @@ class OutboxWorker:
                 stopped.add(key)
         return [row for row in rows if row.id in allowed]
 
-    async def _record(self, delivery: Delivery, outcome: Outcome) -> None:
-        """Store what the messenger reported, in one transaction per message."""
+    async def _record(self, results: list[tuple[Delivery, Outcome]]) -> None:
+        """Store what the messengers reported, in one transaction."""
+        if not results:
+            return
         now = self._clock.now()
         async with self._db.session() as session:
-            row = await session.get(OutboxMessage, delivery.id)
-            if row is None:
-                return  # its report was deleted meanwhile (cascade)
-            if isinstance(outcome, Sent):
-                row.status = SENT
-                row.sent_at = now
-                row.attempts += 1
-                row.last_error = None
-            elif isinstance(outcome, RetryAfter):
-                row.next_attempt_at = now + timedelta(seconds=max(outcome.seconds, 0.0))
-                row.last_error = f"retry after {outcome.seconds:g} s"
-                self._keep_progress(row, outcome.done_parts)
-            elif isinstance(outcome, Failed):
-                row.attempts += 1
-                row.last_error = outcome.error[:ERROR_LIMIT]
-                self._keep_progress(row, outcome.done_parts)
-                if row.attempts >= self._max_attempts:
-                    row.status = DEAD
-                    log.warning(
-                        "outbox: message %s dead after %s attempts: %s", row.id, row.attempts, outcome
-                    )
-                else:
-                    backoff = min(2.0**row.attempts, MAX_BACKOFF_SECONDS)
-                    row.next_attempt_at = now + timedelta(seconds=backoff)
-            else:
+            sent = [delivery.id for delivery, outcome in results if isinstance(outcome, Sent)]
+            for start in range(0, len(sent), 500):
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(sent[start : start + 500]))
+                    .values(status=SENT, sent_at=now, attempts=OutboxMessage.attempts + 1, last_error=None)
+                )
+            for delivery, outcome in results:
+                if not isinstance(outcome, Sent):
+                    await self._record_problem(session, delivery, outcome, now)
+
+    async def _record_problem(
+        self, session: AsyncSession, delivery: Delivery, outcome: Outcome, now: datetime
+    ) -> None:
+        row = await session.get(OutboxMessage, delivery.id)
+        if row is None:
+            return  # its report was deleted meanwhile (cascade)
+        if isinstance(outcome, RetryAfter):
+            row.next_attempt_at = now + timedelta(seconds=max(outcome.seconds, 0.0))
+            row.last_error = f"retry after {outcome.seconds:g} s"
+            self._keep_progress(row, outcome.done_parts)
+        elif isinstance(outcome, Failed):
+            row.attempts += 1
+            row.last_error = outcome.error[:ERROR_LIMIT]
+            self._keep_progress(row, outcome.done_parts)
+            if row.attempts >= self._max_attempts:
                 row.status = DEAD
-                row.attempts += 1
-                row.last_error = f"{UNREACHABLE}: {outcome.reason}"[:ERROR_LIMIT]
-                if delivery.kind is Kind.CITIZEN:
-                    await self._citizen_unreachable(session, delivery, now)
+                log.warning("outbox: message %s dead after %s attempts: %s", row.id, row.attempts, outcome)
+            else:
+                backoff = min(2.0**row.attempts, MAX_BACKOFF_SECONDS)
+                row.next_attempt_at = now + timedelta(seconds=backoff)
+        elif isinstance(outcome, Unreachable):
+            row.status = DEAD
+            row.attempts += 1
+            row.last_error = f"{UNREACHABLE}: {outcome.reason}"[:ERROR_LIMIT]
+            if delivery.kind is Kind.CITIZEN:
+                await self._citizen_unreachable(session, delivery, now)
 
     @staticmethod
     def _keep_progress(row: OutboxMessage, done_parts: int) -> None:

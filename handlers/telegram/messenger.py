@@ -53,6 +53,7 @@ class TelegramMessenger:
         chat_rate: float = 1.0,
         chat_burst: float = 3.0,
         group_rate: float = 20.0 / 60.0,
+        paid_broadcast: bool = False,
     ) -> None:
         self._bot = bot
         self._translator = translator
@@ -62,6 +63,8 @@ class TelegramMessenger:
         self._chat_burst = chat_burst
         # Telegram allows about 20 messages a minute into one group, fewer than into a private chat.
         self._group_rate = group_rate
+        # Paid broadcasts (Telegram Stars) lift the overall limit to 1000/s for notices only.
+        self._paid_broadcast = paid_broadcast
         self._global: TokenBucket | None = None
         self._chats: dict[int, TokenBucket] = {}
 
@@ -75,7 +78,8 @@ class TelegramMessenger:
             chat_id, thread_id = self._address(delivery)
         except ValueError:
             return Failed(f"bad target {delivery.target!r}")
-        parts = self._parts(delivery, chat_id, thread_id)
+        paid = self._paid_broadcast and delivery.notice_id is not None
+        parts = self._parts(delivery, chat_id, thread_id, paid=paid)
         done = int(delivery.payload.get(DONE_PARTS, 0))
         sent = done
         try:
@@ -113,7 +117,7 @@ class TelegramMessenger:
         target = delivery.target.removeprefix("tg:")
         return int(target), None
 
-    def _parts(self, delivery: Delivery, chat_id: int, thread_id: int | None) -> list[Part]:
+    def _parts(self, delivery: Delivery, chat_id: int, thread_id: int | None, *, paid: bool) -> list[Part]:
         """The API calls of a message, in order: photos, documents, then the text with its buttons."""
         bot = self._bot
         payload = delivery.payload
@@ -122,7 +126,15 @@ class TelegramMessenger:
         for start in range(0, len(photos), ALBUM_LIMIT):
             chunk = photos[start : start + ALBUM_LIMIT]
             if len(chunk) == 1:
-                parts.append(partial(bot.send_photo, chat_id, chunk[0], message_thread_id=thread_id))
+                parts.append(
+                    partial(
+                        bot.send_photo,
+                        chat_id,
+                        chunk[0],
+                        message_thread_id=thread_id,
+                        allow_paid_broadcast=paid or None,
+                    )
+                )
             else:
                 media: list[MediaUnion] = [InputMediaPhoto(media=p) for p in chunk]
                 parts.append(partial(bot.send_media_group, chat_id, media, message_thread_id=thread_id))
@@ -137,6 +149,7 @@ class TelegramMessenger:
                     outgoing.text,
                     reply_markup=outgoing.markup,
                     message_thread_id=thread_id,
+                    allow_paid_broadcast=paid or None,
                 )
             )
         return parts

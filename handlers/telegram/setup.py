@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -88,21 +89,35 @@ def build_delivery(
     bot: Bot,
     signer: CallbackSigner,
     *,
-    global_rate: float = 30.0,
-    chat_rate: float = 1.0,
+    global_rate: float | None = None,
+    chat_rate: float | None = None,
     group_rate: float = 20 / 60,
 ) -> OutboxWorker:
     """The outbox worker delivering to Telegram citizens and operator chats, within Telegram's rates."""
     translator = app.services.translator
+    settings = app.settings
+    paid = settings.telegram_paid_broadcast
     messenger = TelegramMessenger(
-        bot, translator, global_rate=global_rate, chat_rate=chat_rate, group_rate=group_rate
+        bot,
+        translator,
+        # A paid broadcast may go up to 1000 messages a second.
+        global_rate=global_rate or (1000.0 if paid else settings.telegram_rate),
+        chat_rate=chat_rate or settings.telegram_chat_rate,
+        group_rate=group_rate,
+        paid_broadcast=paid,
     )
     desk = OperatorDesk(bot, app.db, app.services.catalog, translator, signer, inner=messenger)
 
     async def on_unreachable(session: AsyncSession, delivery: Delivery, now: datetime) -> None:
         await app.actions.citizen_unreachable(session, delivery.report_id, now)
 
-    return OutboxWorker(app.db, {"tg": desk}, app.services.clock, on_unreachable=on_unreachable)
+    return OutboxWorker(
+        app.db,
+        {"tg": desk},
+        app.services.clock,
+        on_unreachable=on_unreachable,
+        timezone=ZoneInfo(settings.timezone),
+    )
 
 
 async def publish_commands(bot: Bot) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -157,4 +158,10 @@ def build_vk_delivery(app: App, vk: VkSide, photo_source: PhotoSource | None) ->
     async def on_unreachable(session: AsyncSession, delivery: Delivery, now: datetime) -> None:
         await app.actions.citizen_unreachable(session, delivery.report_id, now)
 
-    return OutboxWorker(app.db, {"vk": messenger}, app.services.clock, on_unreachable=on_unreachable)
+    return OutboxWorker(
+        app.db,
+        {"vk": messenger},
+        app.services.clock,
+        on_unreachable=on_unreachable,
+        timezone=ZoneInfo(app.settings.timezone),
+    )

@@ -268,3 +268,30 @@ async def test_vk_sends_stay_within_the_community_rate(sqlite_url: str, app_fact
         assert server.max_rps <= 20
         assert not [call for call in server.requests if call.error == 6]
         await side.close()
+
+
+async def test_vk_batch_sends_one_call_per_hundred_and_reports_each_peer(
+    sqlite_url: str, app_factory: Any
+) -> None:
+    app: App = await app_factory(sqlite_url)
+    async with FakeVkServer() as server:
+        side = await build_vk(app, server.token, server.base_url)
+        messenger = VkMessenger(side.api, app.services.translator, side.gate)
+        payload = envelope([View((Text.raw("Отключение воды"),))], "ru")
+        peers = list(range(7400, 7400 + 150))
+        server.block(7405)
+        deliveries = [
+            Delivery(index, "vk", Kind.CITIZEN, str(peer), None, payload, 0, f"n:{peer}", notice_id=9)
+            for index, peer in enumerate(peers)
+        ]
+        first = await messenger.deliver_many(deliveries[:100])
+        second = await messenger.deliver_many(deliveries[100:])
+        outcomes = first + second
+        assert [type(o) for o in outcomes].count(Sent) == 149
+        assert isinstance(outcomes[5], Unreachable)
+        assert len([c for c in server.requests if c.method == "messages.send"]) == 2
+        # The same batch again (a worker that died before recording): nobody gets it twice.
+        await messenger.deliver_many(deliveries[:100])
+        assert len(server.sent) == 149
+        assert all(len(server.messages_to(peer)) == 1 for peer in peers if peer != 7405)
+        await side.close()

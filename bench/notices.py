@@ -1,0 +1,239 @@
+"""Benchmark the notice delivery engine against local fake Telegram and VK API servers.
+
+Usage: .venv/bin/python bench/notices.py [--recipients 100000] [--vk-share 0.4] [--limited-seconds 20]
+
+Plans one notice for N subscribed citizens across both platforms, then:
+1. with the real limits (Telegram 30 msg/s overall, VK 20 requests/s with up to 100 peer_ids each)
+   runs the workers for a bounded time and prints the achieved rate as a ratio of the limit;
+2. with the limits set very high, delivers everything and prints the engine's own ceiling.
+Prints the time to plan the audience and the peak memory (RSS of this process, which also holds the
+fake servers and every message they recorded). Only 127.0.0.1 is contacted; every loop is bounded.
+Database: a temporary SQLite file, or DATABASE_URL when set (e.g. the PostgreSQL test database).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    # Run as a plain script, so the repository is not on the import path by itself.
+    sys.path.insert(0, str(REPO_ROOT))
+
+from sqlalchemy import insert, select, text  # noqa: E402
+
+from bot.app import App, build_app  # noqa: E402
+from bot.config import Settings  # noqa: E402
+from bot.notices import Audience, NoticeDraft, NoticeKind  # noqa: E402
+from bot.outbox import OutboxWorker  # noqa: E402
+from handlers.telegram.setup import build_bot, build_delivery, callback_signer  # noqa: E402
+from handlers.vk.setup import VkSide, build_vk, build_vk_delivery  # noqa: E402
+from storage.models import Citizen, Subscription  # noqa: E402
+from tests.fakes.telegram_api import FakeTelegramServer  # noqa: E402
+from tests.fakes.vk_api import FakeVkServer  # noqa: E402
+
+CHUNK = 5000
+
+
+def peak_rss_mb() -> float:
+    # ru_maxrss is in kilobytes on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def seed_citizens(app: App, total: int, vk_share: float) -> None:
+    """N consented citizens subscribed to Yekaterinburg; the first vk_share of them on VK."""
+    now = app.services.clock.now()
+    vk_count = int(total * vk_share)
+    async with app.db.session() as session:
+        for start in range(0, total, CHUNK):
+            rows = [
+                {
+                    "platform": "vk" if i < vk_count else "tg",
+                    # Telegram user ids of the fake are plain ints; VK peers too.
+                    "platform_user_id": str(10_000_000 + i),
+                    "language": "ru",
+                    "consent_at": now,
+                    "created_at": now,
+                    "quiet_from": None,
+                    "quiet_to": None,
+                    "link_failures": 0,
+                }
+                for i in range(start, min(start + CHUNK, total))
+            ]
+            await session.execute(insert(Citizen), rows)
+        ids = list(await session.scalars(select(Citizen.id)))
+        for start in range(0, len(ids), CHUNK):
+            await session.execute(
+                insert(Subscription),
+                [
+                    {"citizen_id": cid, "scope": "municipality", "value": "ekaterinburg", "created_at": now}
+                    for cid in ids[start : start + CHUNK]
+                ],
+            )
+
+
+async def sent_count(app: App, platform: str) -> int:
+    async with app.db.session() as session:
+        return int(
+            await session.scalar(
+                text("SELECT count(*) FROM outbox WHERE status = 'sent' AND platform = :p"), {"p": platform}
+            )
+            or 0
+        )
+
+
+async def run_for(workers: list[OutboxWorker], seconds: float) -> None:
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(worker.run(stop)) for worker in workers]
+    await asyncio.sleep(seconds)
+    stop.set()
+    await asyncio.gather(*tasks)
+
+
+async def run_until_done(app: App, workers: list[OutboxWorker], total: int, limit_seconds: float) -> float:
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(worker.run(stop)) for worker in workers]
+    started = time.perf_counter()
+    try:
+        while time.perf_counter() - started < limit_seconds:
+            await asyncio.sleep(0.5)
+            if await sent_count(app, "tg") + await sent_count(app, "vk") >= total:
+                break
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+    return time.perf_counter() - started
+
+
+def settings_for(url: str, tg: FakeTelegramServer, vk: FakeVkServer, *, high: bool) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": url,
+        "redis_url": None,
+        "telegram_bot_token": tg.token,
+        "telegram_api_url": tg.base_url,
+        "vk_bot_token": vk.token,
+        "vk_api_url": vk.base_url,
+        "vk_group_id": vk.group_id,
+        "telegram_rate": 1_000_000.0 if high else 30.0,
+        "telegram_chat_rate": 1_000_000.0 if high else 1.0,
+        "vk_rate": 1_000_000.0 if high else 20.0,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+async def scenario(
+    url: str, recipients: int, vk_share: float, *, high: bool, seconds: float
+) -> dict[str, float]:
+    vk_rate_limit = 1_000_000 if high else 20
+    async with FakeTelegramServer() as tg, FakeVkServer(rate_limit=vk_rate_limit) as vk:
+        app = await build_app(settings_for(url, tg, vk, high=high))
+        try:
+            await seed_citizens(app, recipients, vk_share)
+            # Telegram's fake answers only chats it knows: register the citizens as users.
+            for i in range(int(recipients * vk_share), recipients):
+                tg.user(10_000_000 + i)
+            started = time.perf_counter()
+            audience = Audience(municipalities=("ekaterinburg",))
+            counted = await app.notices.count(audience)
+            notice_id = await app.notices.create(
+                NoticeDraft(
+                    NoticeKind.INFO, "Плановое отключение горячей воды 1 декабря с 9:00 до 18:00.", audience
+                ),
+                author="bench",
+            )
+            planned = await app.notices.confirm(notice_id)
+            plan_seconds = time.perf_counter() - started
+            assert counted == planned == recipients, (counted, planned)
+
+            bot = build_bot(tg.token, tg.base_url)
+            side: VkSide = await build_vk(app, vk.token)
+            workers = [
+                build_delivery(app, bot, callback_signer(tg.token)),
+                build_vk_delivery(app, side, None),
+            ]
+            if high:
+                elapsed = await run_until_done(app, workers, recipients, limit_seconds=seconds)
+            else:
+                await run_for(workers, seconds)
+                elapsed = seconds
+            tg_sent, vk_sent = await sent_count(app, "tg"), await sent_count(app, "vk")
+            vk_calls = len([c for c in vk.requests if c.method == "messages.send"])
+            await side.close()
+            await bot.session.close()
+        finally:
+            await app.close()
+    return {
+        "plan_seconds": plan_seconds,
+        "elapsed": elapsed,
+        "tg_sent": tg_sent,
+        "vk_sent": vk_sent,
+        "vk_calls": vk_calls,
+        "vk_max_rps": vk.max_rps,
+    }
+
+
+async def fresh_url(base: str | None, name: str) -> tuple[str, tempfile.TemporaryDirectory[str] | None]:
+    if base:
+        from tests.conftest import reset_postgres
+
+        await reset_postgres(base)
+        return base, None
+    tmp = tempfile.TemporaryDirectory()
+    return f"sqlite+aiosqlite:///{Path(tmp.name) / name}", tmp
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    base = (
+        os.environ.get("DATABASE_URL")
+        if os.environ.get("DATABASE_URL", "").startswith("postgresql")
+        else None
+    )
+    print(f"database: {'PostgreSQL' if base else 'SQLite (temporary file)'}; recipients: {args.recipients}")
+
+    url, tmp = await fresh_url(base, "limited.sqlite3")
+    limited = await scenario(url, args.recipients, args.vk_share, high=False, seconds=args.limited_seconds)
+    if tmp:
+        tmp.cleanup()
+    tg_rate = limited["tg_sent"] / limited["elapsed"]
+    vk_req_rate = limited["vk_calls"] / limited["elapsed"]
+    print(f"plan audience + queue {args.recipients} deliveries: {limited['plan_seconds']:.2f} s")
+    print(
+        f"limited run ({limited['elapsed']:.0f} s): "
+        f"Telegram {tg_rate:.1f} msg/s = {tg_rate / 30:.2f} of 30/s; "
+        f"VK {vk_req_rate:.1f} requests/s = {vk_req_rate / 20:.2f} of 20/s "
+        f"({limited['vk_sent'] / limited['elapsed']:.0f} msg/s with 100 peer_ids per call; "
+        f"busiest second at the fake: {limited['vk_max_rps']:.0f} requests)"
+    )
+
+    url, tmp = await fresh_url(base, "ceiling.sqlite3")
+    high = await scenario(url, args.recipients, args.vk_share, high=True, seconds=args.ceiling_seconds)
+    if tmp:
+        tmp.cleanup()
+    total = high["tg_sent"] + high["vk_sent"]
+    print(
+        f"ceiling run: {total:.0f} of {args.recipients} delivered in {high['elapsed']:.1f} s = "
+        f"{total / high['elapsed']:.0f} msg/s (Telegram {high['tg_sent'] / high['elapsed']:.0f} msg/s, "
+        f"VK {high['vk_sent'] / high['elapsed']:.0f} msg/s in {high['vk_calls']:.0f} calls)"
+    )
+    print(f"peak memory (RSS, incl. the fake servers and their records): {peak_rss_mb():.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--recipients", type=int, default=100_000)
+    parser.add_argument("--vk-share", type=float, default=0.4)
+    parser.add_argument("--limited-seconds", type=float, default=20.0)
+    parser.add_argument("--ceiling-seconds", type=float, default=900.0, help="upper bound for the full run")
+    asyncio.run(main_async(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

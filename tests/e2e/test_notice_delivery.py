@@ -1,0 +1,190 @@
+"""A notice to many citizens on both platforms through the real libraries and local API servers:
+the delivery workers are killed mid-notice and restarted, and every citizen ends up with the notice.
+
+VK drops a repeated (peer, random_id), so a send repeated after the kill never reaches a VK citizen
+twice. Telegram has no such key: a message whose send was in flight at the moment of the kill may
+be sent again (at least once, never lost); the window is the sends in flight, which the worker
+records one by one as soon as each answer arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from bot.app import App
+from bot.clock import ManualClock
+from bot.notices import Audience, NoticeDraft, NoticeKind
+from bot.outbox import LEASE, Delivery, OutboxWorker, Outcome
+from handlers.telegram.setup import build_bot, build_delivery, callback_signer
+from handlers.vk.setup import build_vk, build_vk_delivery
+from storage.models import Citizen, OutboxMessage, Subscription
+from tests.fakes.telegram_api import FakeTelegramServer
+from tests.fakes.vk_api import FakeVkServer
+
+TG_USERS = range(20_000, 20_060)
+VK_USERS = range(30_000, 30_080)
+
+
+async def seed(app: App, tg: FakeTelegramServer) -> None:
+    now = app.services.clock.now()
+    async with app.db.session() as session:
+        rows = [
+            {
+                "platform": platform,
+                "platform_user_id": str(uid),
+                "language": "ru",
+                "consent_at": now,
+                "created_at": now,
+                "quiet_from": None,
+                "quiet_to": None,
+                "link_failures": 0,
+            }
+            for platform, users in (("tg", TG_USERS), ("vk", VK_USERS))
+            for uid in users
+        ]
+        await session.execute(insert(Citizen), rows)
+        ids = list(await session.scalars(select(Citizen.id)))
+        await session.execute(
+            insert(Subscription),
+            [
+                {"citizen_id": cid, "scope": "municipality", "value": "ekaterinburg", "created_at": now}
+                for cid in ids
+            ],
+        )
+    for uid in TG_USERS:
+        tg.user(uid)
+
+
+class Killed(BaseException):
+    """The process dies: nothing catches it, like SIGKILL."""
+
+
+class KillAfter:
+    """Wraps a messenger: after `count` deliveries went out, the process 'dies' before recording."""
+
+    def __init__(self, inner: Any, count: int, killed: asyncio.Event) -> None:
+        self.inner = inner
+        self.platform = inner.platform
+        self.batch_limit = getattr(inner, "batch_limit", 1)
+        self._left = count
+        self._killed = killed
+
+    async def _maybe_die(self) -> None:
+        self._left -= 1
+        if self._left <= 0:
+            self._killed.set()
+            # Sent, not yet recorded: the worst moment to die.
+            raise Killed
+
+    async def deliver(self, delivery: Delivery) -> Outcome:
+        outcome = await self.inner.deliver(delivery)
+        await self._maybe_die()
+        return outcome
+
+    async def deliver_many(self, deliveries: list[Delivery]) -> list[Outcome]:
+        outcomes = await self.inner.deliver_many(deliveries)
+        await self._maybe_die()
+        return list(outcomes)
+
+
+async def test_killed_mid_notice_resumes_with_no_recipient_skipped_or_doubled(
+    database_url: str, app_factory: Any, clock: ManualClock
+) -> None:
+    app: App = await app_factory(database_url)
+    async with FakeTelegramServer() as tg, FakeVkServer() as vk:
+        await seed(app, tg)
+        audience = Audience(municipalities=("ekaterinburg",))
+        notice_id = await app.notices.create(
+            NoticeDraft(NoticeKind.EMERGENCY, "Штормовое предупреждение: порывы ветра до 25 м/с.", audience),
+            author="test",
+        )
+        assert await app.notices.confirm(notice_id) == len(TG_USERS) + len(VK_USERS)
+
+        bot = build_bot(tg.token, tg.base_url)
+        side = await build_vk(app, vk.token, vk.base_url)
+        tg_worker = build_delivery(app, bot, callback_signer(tg.token), global_rate=500.0, chat_rate=500.0)
+        vk_worker = build_vk_delivery(app, side, None)
+        # First life: both workers die right after a send went out and before it was recorded.
+        killed = asyncio.Event()
+        doomed = [
+            OutboxWorker(
+                app.db,
+                {"tg": KillAfter(tg_worker._messengers["tg"], 25, killed)},
+                clock,
+                batch=20,
+                concurrency=1,
+            ),
+            OutboxWorker(
+                app.db,
+                {"vk": KillAfter(vk_worker._messengers["vk"], 1, killed)},
+                clock,
+                batch=50,
+                concurrency=1,
+            ),
+        ]
+        for worker in doomed:
+            task = asyncio.create_task(worker.run(asyncio.Event()))
+            for _ in range(200):
+                if task.done():
+                    break
+                await asyncio.sleep(0.05)
+            assert task.done(), "the worker did not die"
+            assert isinstance(task.exception(), BaseExceptionGroup)
+        async with app.db.session() as session:
+            left = await session.scalar(
+                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+            )
+        assert left and left > 0  # it really died mid-notice
+
+        # Second life, after the leases of the dead worker ran out.
+        clock.advance(LEASE + timedelta(seconds=1))
+        for _ in range(50):
+            handled = await tg_worker.run_once() + await vk_worker.run_once()
+            if handled == 0:
+                break
+        await side.close()
+        await bot.session.close()
+
+        vk_counts = Counter(m.peer_id for m in vk.sent)
+        tg_counts = Counter(int(c.params["chat_id"]) for c in tg.calls if c.method == "sendMessage" and c.ok)
+    assert {peer: vk_counts[peer] for peer in VK_USERS} == {peer: 1 for peer in VK_USERS}
+    # Telegram: nobody skipped; only the one send that died unrecorded went out twice.
+    assert all(tg_counts[uid] >= 1 for uid in TG_USERS)
+    assert sum(count - 1 for count in tg_counts.values()) <= 1
+    stats = await app.notices.stats(notice_id)
+    assert stats.sent == len(TG_USERS) + len(VK_USERS) and stats.waiting == 0
+
+
+async def test_quiet_hours_hold_non_urgent_notices_until_morning(
+    sqlite_url: str, app_factory: Any, clock: ManualClock
+) -> None:
+    app: App = await app_factory(sqlite_url)
+    async with FakeVkServer() as vk:
+        now = clock.now()
+        async with app.db.session() as session:
+            citizen = Citizen(
+                platform="vk", platform_user_id="31000", language="ru", consent_at=now, created_at=now
+            )
+            session.add(citizen)
+            await session.flush()
+            session.add(Subscription(citizen_id=citizen.id, scope="municipality", value="ekaterinburg"))
+        # 23:30 in Yekaterinburg (UTC+5).
+        clock.set(now.replace(hour=18, minute=30))
+        audience = Audience(municipalities=("ekaterinburg",))
+        notice_id = await app.notices.create(
+            NoticeDraft(NoticeKind.OUTAGE, "Отключение света", audience), "t"
+        )
+        await app.notices.confirm(notice_id)
+        side = await build_vk(app, vk.token, vk.base_url)
+        worker = build_vk_delivery(app, side, None)
+        await worker.run_once()
+        assert vk.sent == []
+        clock.set(now.replace(hour=3, minute=1) + timedelta(days=1))  # 08:01 local
+        await worker.run_once()
+        assert [m.peer_id for m in vk.sent] == [31000]
+        await side.close()
