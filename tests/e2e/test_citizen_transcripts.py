@@ -126,3 +126,22 @@ async def test_bad_input(platform: str, sqlite_url: str, app_factory: Any) -> No
     async with app.db.session() as session:
         assert await session.scalar(select(func.count()).select_from(Report)) == 0
         assert await session.scalar(select(func.count()).select_from(Citizen)) == 1
+
+
+@PLATFORMS
+async def test_menu_help_language_and_my_reports(platform: str, sqlite_url: str, app_factory: Any) -> None:
+    app: App = await app_factory(sqlite_url)
+    async with messenger(platform, app) as chat:
+        citizen = chat.citizen(6)
+        await citizen.command("/start")
+        menu = await citizen.press("✅ Согласен(на)")
+        assert "Главное меню" in menu
+        assert "Команды:" in await citizen.press("❓ Помощь")
+        assert "нет обращений" in (await citizen.command("/my")).lower()
+        await citizen.command("/language")
+        assert "Main menu" in await citizen.press("🇬🇧 English")
+        assert "Describe the problem" in await citizen.press("📝 Report a problem")
+        assert "Cancelled" in await citizen.command("/cancel")
+    async with app.db.session() as session:
+        owner = await session.scalar(select(Citizen))
+    assert owner is not None and owner.language == "en" and owner.platform == platform
