@@ -1,4 +1,5 @@
-"""Command line: `python -m bot run [--webhook] | classify | migrate | bodies | sectors | bind | contacts`."""
+"""Command line: `python -m bot run [--webhook] | classify | migrate | bodies | sectors | bind | contacts |
+comms | notice ...`."""
 
 from __future__ import annotations
 
@@ -39,6 +40,29 @@ def _parser() -> argparse.ArgumentParser:
     contacts.add_argument("level", choices=["head", "curator"])
     contacts.add_argument("user_id", help="Telegram user id who gets escalations, or - to clear")
     contacts.add_argument("--name", default=None, help="name or position shown in the operator chat")
+    comms = commands.add_parser("comms", help="make a Telegram chat a comms chat (members compose notices)")
+    comms.add_argument("chat_id", type=int, help="Telegram chat id of the group (negative)")
+    notice = commands.add_parser("notice", help="targeted notices: send, status, pause, resume, cancel, list")
+    actions = notice.add_subparsers(dest="action", required=True)
+    send = actions.add_parser("send", help="plan a notice for an audience (the running bot delivers it)")
+    send.add_argument("--kind", choices=["info", "outage", "emergency", "factcheck"], default="info")
+    send.add_argument("--text", required=True, help="the text; for a fact-check, the facts")
+    send.add_argument("--claim", help="fact-check: the false claim being spread")
+    send.add_argument("--source", help="fact-check: where the facts come from")
+    send.add_argument("--photo", help="a photo URL (or a Telegram file id)")
+    send.add_argument("--everyone", action="store_true", help="every subscriber")
+    send.add_argument("--municipality", action="append", default=[], help="municipality id (repeatable)")
+    send.add_argument("--sector", action="append", default=[], help="sector id (repeatable)")
+    send.add_argument("--platform", action="append", default=[], choices=["tg", "vk"])
+    send.add_argument(
+        "--report", action="append", default=[], help="report number: its reporter (repeatable)"
+    )
+    send.add_argument("--at", help='local time to start, "YYYY-MM-DD HH:MM"')
+    send.add_argument("--author", default="cli")
+    send.add_argument("--dry-run", action="store_true", help="only count the recipients")
+    for name in ("status", "pause", "resume", "cancel"):
+        actions.add_parser(name, help=f"{name} a notice").add_argument("notice_id", type=int)
+    actions.add_parser("list", help="the latest notices")
     return parser
 
 
@@ -84,6 +108,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_sectors(settings))
     if args.command == "bind":
         return asyncio.run(_bind(settings, args.body_id, args.chat_id))
+    if args.command == "comms":
+        return asyncio.run(_comms(settings, args.chat_id))
+    if args.command == "notice":
+        from bot.notice_cli import run_notice_command
+
+        return asyncio.run(run_notice_command(settings, args))
     if args.command == "contacts":
         user_id = None if args.user_id == "-" else args.user_id
         return asyncio.run(_contacts(settings, args.sector_id, args.level, user_id, args.name))
@@ -91,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 @asynccontextmanager
-async def _database(settings: Settings) -> AsyncIterator[Database]:
+async def database(settings: Settings) -> AsyncIterator[Database]:
     """The database, migrated and seeded with reference data, closed afterwards."""
     from bot.catalog import seed_catalog
     from bot.sla import seed_block_contacts
@@ -108,7 +138,7 @@ async def _database(settings: Settings) -> AsyncIterator[Database]:
 
 
 async def _migrate(settings: Settings) -> int:
-    async with _database(settings) as db:
+    async with database(settings) as db:
         print(f"database is up to date ({db.engine.url.render_as_string(hide_password=True)})")
     return 0
 
@@ -116,7 +146,7 @@ async def _migrate(settings: Settings) -> int:
 async def _bodies(settings: Settings) -> int:
     from bot.catalog import Catalog
 
-    async with _database(settings) as db:
+    async with database(settings) as db:
         catalog = await Catalog.load(db)
     routed: dict[str, set[str]] = {}
     for rule in catalog.rules:
@@ -130,7 +160,7 @@ async def _bodies(settings: Settings) -> int:
 async def _sectors(settings: Settings) -> int:
     from bot.catalog import Catalog
 
-    async with _database(settings) as db:
+    async with database(settings) as db:
         catalog = await Catalog.load(db)
     for sector in catalog.sectors.values():
         print(f"{sector.id}\t{sector.first_reaction_hours}h\t{sector.answer_days}d\t{sector.name_ru}")
@@ -141,7 +171,7 @@ async def _bind(settings: Settings, body_id: str, chat_id: int) -> int:
     from bot.catalog import Catalog
     from bot.chats import bind_chat
 
-    async with _database(settings) as db:
+    async with database(settings) as db:
         catalog = await Catalog.load(db)
         if body_id not in catalog.bodies:
             print(f"unknown body {body_id!r}; see `python -m bot bodies`", file=sys.stderr)
@@ -151,12 +181,21 @@ async def _bind(settings: Settings, body_id: str, chat_id: int) -> int:
     return 0
 
 
+async def _comms(settings: Settings, chat_id: int) -> int:
+    from storage.models import CommsChat
+
+    async with database(settings) as db, db.session() as session:
+        await session.merge(CommsChat(chat_id=chat_id, bound_by="cli"))
+    print(f"chat {chat_id} is a comms chat")
+    return 0
+
+
 async def _contacts(
     settings: Settings, sector_id: str, level: str, user_id: str | None, name: str | None
 ) -> int:
     from bot.sla import set_block_contact
 
-    async with _database(settings) as db:
+    async with database(settings) as db:
         try:
             await set_block_contact(db, sector_id, level, user_id, name=name)
         except ValueError as error:

@@ -18,6 +18,7 @@ from bot.deadlines import WorkCalendar
 from bot.flood import FloodGuard, RedisFloodGuard
 from bot.geo import MunicipalityDirectory
 from bot.i18n import Translator
+from bot.notices import NoticeService
 from bot.report_actions import ReportActions
 from bot.reports import ReportService
 from bot.sla import seed_block_contacts
@@ -48,6 +49,7 @@ class App:
     update_log: UpdateLog
     actions: ReportActions
     calendar: WorkCalendar
+    notices: NoticeService
 
     async def close(self) -> None:
         if self.redis is not None:
@@ -104,4 +106,5 @@ async def build_app(
         if retry_delays is not None
         else DialogRunner(services, dialogs)
     )
-    return App(settings, db, redis, services, runner, update_log, actions, calendar)
+    notices = NoticeService(db, clock, ZoneInfo(settings.timezone))
+    return App(settings, db, redis, services, runner, update_log, actions, calendar, notices)

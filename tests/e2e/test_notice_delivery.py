@@ -81,18 +81,29 @@ class KillAfter:
             # Sent, not yet recorded: the worst moment to die.
             raise Killed
 
+    def _dead(self) -> None:
+        # A dead process sends nothing more (a sibling task may still be scheduled for a moment).
+        if self._killed.is_set():
+            raise Killed
+
     async def deliver(self, delivery: Delivery) -> Outcome:
+        self._dead()
         outcome = await self.inner.deliver(delivery)
         await self._maybe_die()
         return outcome
 
+
+class KillAfterBatch(KillAfter):
+    """The same for a messenger that sends one notice to many recipients per call."""
+
     async def deliver_many(self, deliveries: list[Delivery]) -> list[Outcome]:
+        self._dead()
         outcomes = await self.inner.deliver_many(deliveries)
         await self._maybe_die()
         return list(outcomes)
 
 
-async def test_killed_mid_notice_resumes_with_no_recipient_skipped_or_doubled(
+async def test_killed_mid_notice_skips_nobody_and_repeats_only_telegram_sends_in_flight(
     database_url: str, app_factory: Any, clock: ManualClock
 ) -> None:
     app: App = await app_factory(database_url)
@@ -110,21 +121,20 @@ async def test_killed_mid_notice_resumes_with_no_recipient_skipped_or_doubled(
         tg_worker = build_delivery(app, bot, callback_signer(tg.token), global_rate=500.0, chat_rate=500.0)
         vk_worker = build_vk_delivery(app, side, None)
         # First life: both workers die right after a send went out and before it was recorded.
-        killed = asyncio.Event()
         doomed = [
             OutboxWorker(
                 app.db,
-                {"tg": KillAfter(tg_worker._messengers["tg"], 25, killed)},
+                {"tg": KillAfter(tg_worker._messengers["tg"], 25, asyncio.Event())},
                 clock,
                 batch=20,
-                concurrency=1,
+                concurrency=4,
             ),
             OutboxWorker(
                 app.db,
-                {"vk": KillAfter(vk_worker._messengers["vk"], 1, killed)},
+                {"vk": KillAfterBatch(vk_worker._messengers["vk"], 1, asyncio.Event())},
                 clock,
                 batch=50,
-                concurrency=1,
+                concurrency=4,
             ),
         ]
         for worker in doomed:
@@ -153,9 +163,11 @@ async def test_killed_mid_notice_resumes_with_no_recipient_skipped_or_doubled(
         vk_counts = Counter(m.peer_id for m in vk.sent)
         tg_counts = Counter(int(c.params["chat_id"]) for c in tg.calls if c.method == "sendMessage" and c.ok)
     assert {peer: vk_counts[peer] for peer in VK_USERS} == {peer: 1 for peer in VK_USERS}
-    # Telegram: nobody skipped; only the one send that died unrecorded went out twice.
+    # Telegram: nobody skipped; at most the sends in flight when the worker died (4 at a time
+    # here) went out twice, since Telegram has no key to drop a repeat by.
     assert all(tg_counts[uid] >= 1 for uid in TG_USERS)
-    assert sum(count - 1 for count in tg_counts.values()) <= 1
+    doubled = {u: c for u, c in tg_counts.items() if c > 1}
+    assert sum(count - 1 for count in doubled.values()) <= 4, doubled
     stats = await app.notices.stats(notice_id)
     assert stats.sent == len(TG_USERS) + len(VK_USERS) and stats.waiting == 0
 
