@@ -5,13 +5,22 @@ delivery workers send it with the same guarantees as every other message: persis
 sent, rate-limited, retried, never planned twice. The row holds only the citizen's language and
 quiet hours; the text is the notice's, rendered when the row is sent.
 
-Who receives a notice (only consented citizens the messenger has not refused):
+Who receives a notice (only consented citizens the messenger has not refused, i.e.
+`Citizen.unreachable_at IS NULL`; every stored citizen has consented):
 - `reports` given: the citizens who filed those reports (they get news about their own problem
   without subscribing), filtered by `platforms` if given;
-- otherwise subscribers only: `everyone` = every subscriber; `municipalities` = a municipality
-  subscription among them or "*" (someone subscribed to sectors only counts as all municipalities);
-  `sectors` likewise; both given = both must match; `platforms` filters by messenger.
-- A person who linked Telegram and VK gets one delivery, on the account with the smallest id.
+- otherwise subscribers only (at least one `Subscription`): `everyone` = every subscriber;
+  `municipalities` = a municipality subscription among them or "*" (someone subscribed to sectors
+  only counts as subscribed to all municipalities); `sectors` likewise (municipalities only = all
+  sectors); both given = both must match; `platforms` filters by messenger;
+- `platforms` alone chooses nobody: an audience with nothing but a platform is empty and refused,
+  so a slip never sends to everyone.
+- A person is a linked group of accounts (one `coalesce(person_id, id)`): the group's subscriptions
+  (and reports) are the union of its accounts', and it gets ONE delivery, on its reachable account
+  (of the chosen platforms) with the smallest id. So a person whose Telegram account blocked the
+  bot still hears on VK, and nobody hears twice.
+The selection is one SQL query (a GROUP BY over subscriptions, then one account per group), fast
+for 100,000 citizens on SQLite and PostgreSQL; planning inserts the rows in multi-row batches.
 """
 
 from __future__ import annotations
@@ -23,9 +32,10 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, not_, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
 from bot.clock import Clock
@@ -37,9 +47,12 @@ from storage.models import Citizen, Notice, OutboxMessage, Report, Subscription
 UNSUBSCRIBE_BUTTON = "ns:off"
 PAUSED = "paused"
 CANCELLED = "cancelled"
-# Rows per INSERT while planning: well under SQLite's limit of bound parameters per statement.
-PLAN_CHUNK = 1000
+# Rows per INSERT while planning (SQLAlchemy batches them into multi-row VALUES within the limits
+# of bound parameters per statement); bounds the memory a plan holds at once.
+PLAN_CHUNK = 2000
 TEXT_LIMIT = 3500
+# Seconds of sends that make up the rate shown in a notice's progress.
+RATE_WINDOW = 60
 
 
 class NoticeKind(StrEnum):
@@ -80,10 +93,10 @@ class Audience:
     def from_json(cls, data: dict[str, Any]) -> Audience:
         return cls(
             everyone=bool(data.get("everyone", False)),
-            municipalities=tuple(str(v) for v in data.get("municipalities", [])),
-            sectors=tuple(str(v) for v in data.get("sectors", [])),
-            platforms=tuple(str(v) for v in data.get("platforms", [])),
-            reports=tuple(str(v) for v in data.get("reports", [])),
+            municipalities=tuple(str(v) for v in data.get("municipalities") or ()),
+            sectors=tuple(str(v) for v in data.get("sectors") or ()),
+            platforms=tuple(str(v) for v in data.get("platforms") or ()),
+            reports=tuple(str(v) for v in data.get("reports") or ()),
         )
 
     def is_empty(self) -> bool:
@@ -159,35 +172,48 @@ def quiet_until(now: datetime, quiet_from: int | None, quiet_to: int | None, tz:
     return end.astimezone(UTC)
 
 
-def _subscriber_filter(audience: Audience) -> ColumnElement[bool]:
-    subscribed = Citizen.id.in_(select(Subscription.citizen_id))
-    conditions: list[ColumnElement[bool]] = [subscribed]
+def _person() -> ColumnElement[int]:
+    """The linked group an account belongs to (its own id when unlinked)."""
+    return func.coalesce(Citizen.person_id, Citizen.id)
+
+
+def _chosen_people(audience: Audience) -> Select[Any]:
+    """Groups (`_person()` values) the audience chooses, before reachability and platform."""
+    person = _person()
+    if audience.reports:
+        return (
+            select(person)
+            .join(Report, Report.citizen_id == Citizen.id)
+            .where(Report.number.in_(list(audience.reports)))
+        )
+    # One pass over the subscriptions, grouped per person: a scope with no subscription at all
+    # counts as "all of them", otherwise one of its values must be chosen (or "*").
+    conditions: list[ColumnElement[bool]] = []
     for scope, chosen in (("municipality", audience.municipalities), ("sector", audience.sectors)):
         if not chosen:
             continue
-        matching = select(Subscription.citizen_id).where(
-            Subscription.scope == scope, Subscription.value.in_([*chosen, "*"])
+        of_scope = Subscription.scope == scope
+        matching = and_(of_scope, Subscription.value.in_([*chosen, "*"]))
+        conditions.append(
+            or_(
+                func.max(case((matching, 1), else_=0)) == 1,
+                func.max(case((of_scope, 1), else_=0)) == 0,
+            )
         )
-        any_of_scope = select(Subscription.citizen_id).where(Subscription.scope == scope)
-        conditions.append(or_(Citizen.id.in_(matching), not_(Citizen.id.in_(any_of_scope))))
-    return and_(*conditions)
+    query = select(person).join(Subscription, Subscription.citizen_id == Citizen.id).group_by(person)
+    return query.having(and_(*conditions)) if conditions else query
 
 
 def recipients_query(audience: Audience) -> Select[Any]:
-    """Ids of the recipients: one reachable account per person."""
-    conditions: list[ColumnElement[bool]] = [Citizen.unreachable_at.is_(None)]
-    if audience.reports:
-        filers = select(Report.citizen_id).where(
-            Report.number.in_(list(audience.reports)), Report.citizen_id.is_not(None)
-        )
-        conditions.append(Citizen.id.in_(filers))
-    else:
-        conditions.append(_subscriber_filter(audience))
+    """Ids of the recipients: one reachable account per chosen person."""
+    person = _person()
+    conditions: list[ColumnElement[bool]] = [
+        Citizen.unreachable_at.is_(None),
+        person.in_(_chosen_people(audience)),
+    ]
     if audience.platforms:
         conditions.append(Citizen.platform.in_(list(audience.platforms)))
-    return (
-        select(func.min(Citizen.id)).where(*conditions).group_by(func.coalesce(Citizen.person_id, Citizen.id))
-    )
+    return select(func.min(Citizen.id)).where(*conditions).group_by(person)
 
 
 class NoticeService:
@@ -236,152 +262,211 @@ class NoticeService:
             return await session.get(Notice, notice_id)
 
     async def confirm(self, notice_id: int) -> int:
-        """Queue one delivery per recipient; safe to repeat (nothing is queued twice)."""
+        """Queue one delivery per recipient and start sending; returns the number of recipients.
+
+        Safe to repeat: only a draft is planned, and the planning is one transaction that first
+        moves the notice out of "draft" (so a concurrent confirm waits for it, then finds nothing
+        to do) and keys every row "notice:<notice>:<citizen>" (so nothing is ever queued twice). A
+        process that dies mid-plan leaves the draft untouched: confirming again plans it whole.
+        """
         now = self._clock.now()
         async with self._db.session() as session:
-            notice = await session.get(Notice, notice_id, with_for_update=not self._db.is_sqlite)
+            claimed = await session.execute(
+                update(Notice)
+                .where(Notice.id == notice_id, Notice.status == NoticeStatus.DRAFT.value)
+                .values(status=NoticeStatus.SENDING.value, confirmed_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            notice = await session.get(Notice, notice_id, populate_existing=True)
             if notice is None:
                 raise LookupError(f"no notice {notice_id}")
-            if notice.status in (NoticeStatus.CANCELLED, NoticeStatus.DONE):
+            if not claimed.rowcount:  # type: ignore[attr-defined]
                 return notice.recipients
-            audience = Audience.from_json(notice.audience)
-            urgent = notice.kind == NoticeKind.EMERGENCY
-            start = max(now, notice.send_at) if notice.send_at else now
-            recipients = (
-                await session.execute(
-                    select(
-                        Citizen.id,
-                        Citizen.platform,
-                        Citizen.platform_user_id,
-                        Citizen.language,
-                        Citizen.quiet_from,
-                        Citizen.quiet_to,
-                    ).where(Citizen.id.in_(recipients_query(audience)))
-                )
-            ).all()
-            insert = postgresql_insert if not self._db.is_sqlite else sqlite_insert
-            statement = insert(OutboxMessage).on_conflict_do_nothing(
-                index_elements=[OutboxMessage.idempotency_key]
-            )
-            rows: list[dict[str, Any]] = []
-            for citizen_id, platform, user_id, language, quiet_from, quiet_to in recipients:
-                quiet = [quiet_from, quiet_to] if quiet_from is not None and quiet_to is not None else None
-                due = start
-                if not urgent and quiet is not None:
-                    due = quiet_until(start, quiet_from, quiet_to, self._tz) or start
-                rows.append(
-                    {
-                        "idempotency_key": f"notice:{notice_id}:{citizen_id}",
-                        "platform": platform,
-                        "kind": Kind.CITIZEN.value,
-                        "target": user_id,
-                        "notice_id": notice_id,
-                        "payload": {"lang": language, "quiet": quiet, "urgent": urgent},
-                        "status": PENDING,
-                        "attempts": 0,
-                        "next_attempt_at": due,
-                        "created_at": now,
-                    }
-                )
-                if len(rows) >= PLAN_CHUNK:
-                    await session.execute(statement, rows)
-                    rows = []
-            if rows:
-                await session.execute(statement, rows)
-            planned = await session.scalar(
-                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.notice_id == notice_id)
-            )
-            notice.recipients = int(planned or 0)
-            if notice.status == NoticeStatus.DRAFT:
-                notice.confirmed_at = now
+            planned = await self._plan(session, notice, now)
+            notice.recipients = planned
+            if not planned:
                 # Nobody to send to: done at once, so it does not linger as "sending".
-                notice.status = (NoticeStatus.SENDING if notice.recipients else NoticeStatus.DONE).value
-                if not notice.recipients:
-                    notice.finished_at = now
-            return notice.recipients
-
-    async def _move(
-        self, notice_id: int, allowed: Sequence[str], status: str, rows_from: Sequence[str], rows_to: str
-    ) -> bool:
-        now = self._clock.now()
-        async with self._db.session() as session:
-            notice = await session.get(Notice, notice_id)
-            if notice is None or notice.status not in allowed:
-                return False
-            values: dict[str, Any] = {"status": rows_to}
-            if rows_to == PENDING:
-                # Due at once; quiet hours are checked again when each row is sent.
-                values["next_attempt_at"] = now
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.notice_id == notice_id, OutboxMessage.status.in_(list(rows_from)))
-                .values(**values)
-            )
-            notice.status = status
-            if status == NoticeStatus.CANCELLED:
+                notice.status = NoticeStatus.DONE.value
                 notice.finished_at = now
-            return True
+            return planned
 
-    async def pause(self, notice_id: int) -> bool:
-        """Hold every delivery not yet sent."""
-        return await self._move(notice_id, [NoticeStatus.SENDING], NoticeStatus.PAUSED, [PENDING], PAUSED)
+    async def _plan(self, session: AsyncSession, notice: Notice, now: datetime) -> int:
+        """Insert the notice's outbox rows in multi-row batches; returns how many rows it has."""
+        urgent = notice.kind == NoticeKind.EMERGENCY
+        start = max(now, notice.send_at) if notice.send_at else now
+        recipients = await session.execute(
+            select(
+                Citizen.id,
+                Citizen.platform,
+                Citizen.platform_user_id,
+                Citizen.language,
+                Citizen.quiet_from,
+                Citizen.quiet_to,
+            ).where(Citizen.id.in_(recipients_query(Audience.from_json(notice.audience))))
+        )
+        insert = sqlite_insert if self._db.is_sqlite else postgresql_insert
+        statement = insert(OutboxMessage).on_conflict_do_nothing(
+            index_elements=[OutboxMessage.idempotency_key]
+        )
+        # Most citizens share a few quiet-hour settings: each one's end is computed once.
+        quiet_ends: dict[tuple[int, int], datetime] = {}
+        rows: list[dict[str, Any]] = []
+        for citizen_id, platform, user_id, language, quiet_from, quiet_to in recipients:
+            quiet = [quiet_from, quiet_to] if quiet_from is not None and quiet_to is not None else None
+            due = start
+            if not urgent and quiet_from is not None and quiet_to is not None:
+                pair = (quiet_from, quiet_to)
+                if pair not in quiet_ends:
+                    quiet_ends[pair] = quiet_until(start, quiet_from, quiet_to, self._tz) or start
+                due = quiet_ends[pair]
+            rows.append(
+                {
+                    "idempotency_key": f"notice:{notice.id}:{citizen_id}",
+                    "platform": platform,
+                    "kind": Kind.CITIZEN.value,
+                    "target": user_id,
+                    "notice_id": notice.id,
+                    "payload": {"lang": language, "quiet": quiet, "urgent": urgent},
+                    "status": PENDING,
+                    "attempts": 0,
+                    "next_attempt_at": due,
+                    "created_at": now,
+                }
+            )
+            if len(rows) >= PLAN_CHUNK:
+                await session.execute(statement, rows)
+                rows = []
+        if rows:
+            await session.execute(statement, rows)
+        planned = await session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.notice_id == notice.id)
+        )
+        return int(planned or 0)
 
-    async def resume(self, notice_id: int) -> bool:
-        return await self._move(notice_id, [NoticeStatus.PAUSED], NoticeStatus.SENDING, [PAUSED], PENDING)
+    async def _switch(
+        self, session: AsyncSession, notice_id: int, allowed: Sequence[str], to: NoticeStatus, now: datetime
+    ) -> bool:
+        """Move the notice to `to` if its status is one of `allowed`, as one conditional UPDATE.
 
-    async def cancel(self, notice_id: int) -> bool:
-        """Drop every delivery not yet sent; what went out stays sent."""
-        return await self._move(
-            notice_id,
-            [NoticeStatus.SENDING, NoticeStatus.PAUSED, NoticeStatus.DRAFT],
-            NoticeStatus.CANCELLED,
-            [PENDING, PAUSED],
-            CANCELLED,
+        Taking the row's write lock first makes racing commands (pause against cancel, a double
+        tap) run one after the other on both databases; the loser finds the status moved on."""
+        values: dict[str, Any] = {"status": to.value}
+        if to in (NoticeStatus.CANCELLED, NoticeStatus.DONE):
+            values["finished_at"] = now
+        result = await session.execute(
+            update(Notice)
+            .where(Notice.id == notice_id, Notice.status.in_([str(status) for status in allowed]))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def _rows(
+        self, session: AsyncSession, notice_id: int, rows_from: Sequence[str], rows_to: str
+    ) -> None:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.notice_id == notice_id, OutboxMessage.status.in_(list(rows_from)))
+            .values(status=rows_to)
+            .execution_options(synchronize_session=False)
         )
 
-    async def stats(self, notice_id: int) -> NoticeStats:
+    async def pause(self, notice_id: int) -> bool:
+        """Hold every delivery not yet sent (a send already in flight still completes)."""
+        async with self._db.session() as session:
+            if not await self._switch(
+                session, notice_id, [NoticeStatus.SENDING], NoticeStatus.PAUSED, self._clock.now()
+            ):
+                return False
+            await self._rows(session, notice_id, [PENDING], PAUSED)
+            return True
+
+    async def resume(self, notice_id: int) -> bool:
+        """Release the held deliveries: due now, or when a later `send_at` or the quiet hours end."""
         now = self._clock.now()
         async with self._db.session() as session:
-            notice = await session.get(Notice, notice_id)
-            if notice is None:
-                raise LookupError(f"no notice {notice_id}")
-            unreachable_dead = and_(
-                OutboxMessage.status == DEAD, OutboxMessage.last_error.like(f"{UNREACHABLE}%")
+            if not await self._switch(session, notice_id, [NoticeStatus.PAUSED], NoticeStatus.SENDING, now):
+                return False
+            notice = await session.get(Notice, notice_id, populate_existing=True)
+            assert notice is not None
+            start = max(now, notice.send_at) if notice.send_at else now
+            held: dict[datetime, list[int]] = {}
+            if notice.kind != NoticeKind.EMERGENCY:
+                quiet_ends: dict[tuple[int, int], datetime | None] = {}
+                paused = await session.execute(
+                    select(OutboxMessage.id, OutboxMessage.payload).where(
+                        OutboxMessage.notice_id == notice_id, OutboxMessage.status == PAUSED
+                    )
+                )
+                for row_id, payload in paused:
+                    quiet = payload.get("quiet") if isinstance(payload, dict) else None
+                    if not quiet or payload.get("urgent"):
+                        continue
+                    pair = (int(quiet[0]), int(quiet[1]))
+                    if pair not in quiet_ends:
+                        quiet_ends[pair] = quiet_until(start, pair[0], pair[1], self._tz)
+                    until = quiet_ends[pair]
+                    if until is not None:
+                        held.setdefault(until, []).append(row_id)
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.notice_id == notice_id, OutboxMessage.status == PAUSED)
+                .values(status=PENDING, next_attempt_at=start)
+                .execution_options(synchronize_session=False)
             )
-            counts = {
-                status: int(n)
-                for status, n in (
+            for until, ids in held.items():
+                for first in range(0, len(ids), PLAN_CHUNK):
                     await session.execute(
-                        select(OutboxMessage.status, func.count())
-                        .where(OutboxMessage.notice_id == notice_id)
-                        .group_by(OutboxMessage.status)
+                        update(OutboxMessage)
+                        .where(OutboxMessage.id.in_(ids[first : first + PLAN_CHUNK]))
+                        .values(next_attempt_at=until)
+                        .execution_options(synchronize_session=False)
                     )
-                ).all()
-            }
-            unreachable = int(
-                await session.scalar(
-                    select(func.count())
-                    .select_from(OutboxMessage)
-                    .where(OutboxMessage.notice_id == notice_id, unreachable_dead)
+            return True
+
+    async def cancel(self, notice_id: int) -> bool:
+        """Drop every delivery not yet sent; what went out stays sent. A draft can be cancelled too."""
+        allowed = [NoticeStatus.DRAFT, NoticeStatus.SENDING, NoticeStatus.PAUSED]
+        async with self._db.session() as session:
+            if not await self._switch(session, notice_id, allowed, NoticeStatus.CANCELLED, self._clock.now()):
+                return False
+            await self._rows(session, notice_id, [PENDING, PAUSED], CANCELLED)
+            return True
+
+    async def stats(self, notice_id: int) -> NoticeStats:
+        """Progress of a notice from one GROUP BY over its outbox rows."""
+        now = self._clock.now()
+        unreachable_dead = and_(
+            OutboxMessage.status == DEAD, OutboxMessage.last_error.like(f"{UNREACHABLE}%")
+        )
+        recently_sent = and_(
+            OutboxMessage.status == SENT, OutboxMessage.sent_at >= now - timedelta(seconds=RATE_WINDOW)
+        )
+        async with self._db.session() as session:
+            status = await session.scalar(select(Notice.status).where(Notice.id == notice_id))
+            if status is None:
+                raise LookupError(f"no notice {notice_id}")
+            grouped = await session.execute(
+                select(
+                    OutboxMessage.status,
+                    func.count(),
+                    func.sum(case((unreachable_dead, 1), else_=0)),
+                    func.sum(case((recently_sent, 1), else_=0)),
                 )
-                or 0
+                .where(OutboxMessage.notice_id == notice_id)
+                .group_by(OutboxMessage.status)
             )
-            recent = int(
-                await session.scalar(
-                    select(func.count())
-                    .select_from(OutboxMessage)
-                    .where(
-                        OutboxMessage.notice_id == notice_id,
-                        OutboxMessage.status == SENT,
-                        OutboxMessage.sent_at >= now - timedelta(seconds=60),
-                    )
-                )
-                or 0
-            )
+            counts: dict[str, int] = {}
+            unreachable = recent = 0
+            for row_status, count, dead_unreachable, sent_recently in grouped:
+                counts[row_status] = int(count)
+                unreachable += int(dead_unreachable or 0)
+                recent += int(sent_recently or 0)
         waiting = counts.get(PENDING, 0)
+        rate = recent * 60.0 / RATE_WINDOW
         return NoticeStats(
             notice_id=notice_id,
-            status=notice.status,
+            status=status,
             total=sum(counts.values()),
             sent=counts.get(SENT, 0),
             failed=counts.get(DEAD, 0) - unreachable,
@@ -389,30 +474,28 @@ class NoticeService:
             waiting=waiting,
             paused=counts.get(PAUSED, 0),
             cancelled=counts.get(CANCELLED, 0),
-            rate_per_minute=float(recent),
-            eta_seconds=waiting / (recent / 60) if recent and waiting else None,
+            rate_per_minute=rate,
+            eta_seconds=waiting / (rate / 60.0) if rate else None,
         )
 
     async def finish_if_done(self, notice_id: int) -> bool:
         """Mark a sending notice done once nothing of it is left to send; True when it is (now) done."""
+        left = (
+            select(OutboxMessage.id)
+            .where(OutboxMessage.notice_id == notice_id, OutboxMessage.status.in_([PENDING, PAUSED]))
+            .exists()
+        )
         async with self._db.session() as session:
-            notice = await session.get(Notice, notice_id)
-            if notice is None:
-                return False
-            if notice.status == NoticeStatus.DONE:
-                return True
-            if notice.status != NoticeStatus.SENDING:
-                return False
-            left = await session.scalar(
-                select(func.count())
-                .select_from(OutboxMessage)
-                .where(OutboxMessage.notice_id == notice_id, OutboxMessage.status.in_([PENDING, PAUSED]))
+            result = await session.execute(
+                update(Notice)
+                .where(Notice.id == notice_id, Notice.status == NoticeStatus.SENDING.value, ~left)
+                .values(status=NoticeStatus.DONE.value, finished_at=self._clock.now())
+                .execution_options(synchronize_session=False)
             )
-            if left:
-                return False
-            notice.status = NoticeStatus.DONE.value
-            notice.finished_at = self._clock.now()
-            return True
+            if result.rowcount:  # type: ignore[attr-defined]
+                return True
+            status = await session.scalar(select(Notice.status).where(Notice.id == notice_id))
+            return status == NoticeStatus.DONE
 
     async def set_progress_message(self, notice_id: int, chat_id: int, message_id: int) -> None:
         async with self._db.session() as session:

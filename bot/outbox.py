@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -472,20 +472,20 @@ class OutboxWorker:
         citizen_rows = [row for row in rows if row.kind == Kind.CITIZEN]
         if not citizen_rows:
             return {}
-        by_user = {(row.platform, _user_id(row.platform, row.target)) for row in citizen_rows}
-        unreachable_users = {
-            (platform, user_id)
-            for platform, user_id in (
-                await session.execute(
-                    select(Citizen.platform, Citizen.platform_user_id).where(
-                        Citizen.unreachable_at.is_not(None),
-                        or_(
-                            *(and_(Citizen.platform == p, Citizen.platform_user_id == u) for p, u in by_user)
-                        ),
-                    )
+        users_by_platform: dict[str, set[str]] = {}
+        for row in citizen_rows:
+            users_by_platform.setdefault(row.platform, set()).add(_user_id(row.platform, row.target))
+        unreachable_users: set[tuple[str, str]] = set()
+        for platform, users in users_by_platform.items():
+            # One IN list per platform: a notice claims thousands of rows at once.
+            found = await session.scalars(
+                select(Citizen.platform_user_id).where(
+                    Citizen.platform == platform,
+                    Citizen.platform_user_id.in_(list(users)),
+                    Citizen.unreachable_at.is_not(None),
                 )
-            ).all()
-        }
+            )
+            unreachable_users.update((platform, user_id) for user_id in found)
         report_ids = {row.report_id for row in citizen_rows if row.report_id is not None}
         unreachable_reports: set[int] = set()
         if report_ids:

@@ -24,6 +24,7 @@ class TokenBucket:
         self._stamp = asyncio.get_running_loop().time()
         self._paused_until = 0.0
         self._slowed_at: float | None = None
+        self._queue = asyncio.Lock()
 
     def slow_down(self, seconds: float) -> None:
         """The platform asked to wait `seconds`: pause every sender and lower the rate for a while."""
@@ -58,11 +59,13 @@ class TokenBucket:
 
     async def take(self) -> None:
         """Wait for a token and spend it."""
-        # No await between the check and the spend, so coroutines sharing a bucket cannot both win.
-        while True:
-            missing = 1.0 - self._refill()
-            if missing <= 0:
-                self._tokens -= 1.0
-                return
-            pause = self._paused_until - asyncio.get_running_loop().time()
-            await asyncio.sleep(max(pause, 0.0) + missing / self.rate)
+        # Waiters queue on a lock (first come, first served) so only one of them polls the clock;
+        # hundreds of senders each sleeping and re-checking would cost more CPU than the sends.
+        async with self._queue:
+            while True:
+                missing = 1.0 - self._refill()
+                if missing <= 0:
+                    self._tokens -= 1.0
+                    return
+                pause = self._paused_until - asyncio.get_running_loop().time()
+                await asyncio.sleep(max(pause, 0.0) + missing / self.rate)

@@ -157,7 +157,8 @@ class TelegramMessenger:
     async def _pace(self, chat_id: int) -> None:
         """Wait until both the global and this chat's budget allow one more call."""
         if self._global is None:
-            self._global = TokenBucket(self._global_rate, self._global_rate)
+            # A small burst: over any second the overall rate stays close to the configured one.
+            self._global = TokenBucket(self._global_rate, max(1.0, self._global_rate / 10))
         bucket = self._chats.get(chat_id)
         if bucket is None:
             if len(self._chats) > 10_000:

@@ -23,7 +23,7 @@ from bot.app import App
 from bot.outbox import Delivery, OutboxWorker
 from bot.pacing import TokenBucket
 from handlers.vk.citizen import VkCitizenBot
-from handlers.vk.messenger import PhotoSource, VkMessenger
+from handlers.vk.messenger import PEER_IDS_LIMIT, PhotoSource, VkMessenger
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +162,8 @@ def build_vk_delivery(app: App, vk: VkSide, photo_source: PhotoSource | None) ->
         app.db,
         {"vk": messenger},
         app.services.clock,
+        # A notice goes out 100 citizens per call: claim enough rows for a second's worth of calls.
+        batch=PEER_IDS_LIMIT * 20,
         on_unreachable=on_unreachable,
         timezone=ZoneInfo(app.settings.timezone),
     )
