@@ -33,6 +33,7 @@ test: $(STAMP) lint typecheck
 
 bench: $(STAMP)
 	$(PY) bench/classify.py
+	$(PY) bench/notices.py
 
 model: $(STAMP)
 	$(PY) -m bot.classify.build
