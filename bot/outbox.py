@@ -271,6 +271,14 @@ class OutboxWorker:
             except TRANSIENT_ERRORS as error:
                 log.warning("outbox: database unavailable (%s); retrying", error)
                 handled = 0
+            except ExceptionGroup as group:
+                # Sends run in a task group: a database outage while recording arrives wrapped.
+                transient, rest = group.split(lambda error: isinstance(error, TRANSIENT_ERRORS))
+                if rest is not None:
+                    log.exception("outbox: delivery pass failed", exc_info=rest)
+                elif transient is not None:
+                    log.warning("outbox: database unavailable (%s); retrying", transient.exceptions[0])
+                handled = 0
             except Exception:
                 # A bug in one message must not stop every later message; its lease lets it retry.
                 log.exception("outbox: delivery pass failed")
