@@ -350,15 +350,19 @@ async def test_per_target_order_is_kept(db: Database, clock: ManualClock) -> Non
 
 
 async def test_worker_killed_mid_send_resends_after_lease(db: Database, clock: ManualClock) -> None:
+    class Killed(BaseException):
+        """The process dies mid-send: nothing catches it."""
+
     class Dying:
         platform = "tg"
 
         async def deliver(self, delivery: Delivery) -> Outcome:
-            raise asyncio.CancelledError
+            raise Killed
 
     await put(db, clock, "a")
-    with pytest.raises(asyncio.CancelledError):
+    with pytest.raises(BaseExceptionGroup) as died:
         await OutboxWorker(db, {"tg": Dying()}, clock).run_once()
+    assert died.group_contains(Killed)
     stored = await row(db, "a")
     assert stored.status == "pending" and stored.next_attempt_at > clock.now()
 
