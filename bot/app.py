@@ -22,6 +22,7 @@ from bot.notices import NoticeService
 from bot.report_actions import ReportActions
 from bot.reports import ReportService
 from bot.sla import seed_block_contacts
+from bot.subscriptions import SubscriptionService
 from dialogs.engine import DialogRunner, DialogServices
 from dialogs.registry import build_dialogs
 from storage.db import Database, migrate
@@ -98,6 +99,7 @@ async def build_app(
         timezone=ZoneInfo(settings.timezone),
         dialog_ttl=ttl,
         privacy_policy_url=settings.privacy_policy_url,
+        subscriptions=SubscriptionService(db, clock, catalog),
         actions=actions,
     )
     dialogs = build_dialogs()

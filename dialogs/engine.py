@@ -24,6 +24,7 @@ from bot.flood import FloodGuard, FloodVerdict
 from bot.i18n import Translator, pick_language
 from bot.report_actions import ReportActions
 from bot.reports import ReportService
+from bot.subscriptions import SubscriptionService
 from dialogs.view import Ask, Button, Inbound, InboundKind, Text, View
 from storage.db import TRANSIENT_ERRORS
 from storage.state import StateStore
@@ -49,6 +50,8 @@ class DialogServices:
     timezone: ZoneInfo
     dialog_ttl: timedelta
     privacy_policy_url: str
+    # Notices: what each citizen subscribed to, quiet hours, the offer after a first report.
+    subscriptions: SubscriptionService
     # Operator-side actions (relay, feedback); absent where no operator loop is wired.
     actions: ReportActions | None = None
 

@@ -10,6 +10,7 @@ from bot.catalog import OTHER_SECTOR
 from bot.geo import GeoMatch
 from bot.reports import MAX_PHOTOS, ReportDraft
 from dialogs.engine import Context, Step, Transition, start_dialog
+from dialogs.notices_menu import offer_after_report
 from dialogs.view import Ask, Button, InboundKind, Text, View
 
 DIALOG = "intake"
@@ -348,7 +349,9 @@ class SummaryStep(Step):
                 body=body,
                 first=ctx.datetime(filed.first_reaction_due),
                 due=ctx.date(filed.answer_due),
-            )
+            ),
+            # Once per person: notices about the report's municipality.
+            *await offer_after_report(ctx, data.get("municipality")),
         ]
         return Transition(tuple(views), done=True, menu=True)
 

@@ -7,6 +7,7 @@ Reached from the main menu ("link" scope) and by /link, or /link CODE to redeem 
 from __future__ import annotations
 
 from bot.citizens import LINK_CODE_TTL, LinkResult
+from dialogs import notices_menu
 from dialogs.engine import Context, Dialogs, Step, Transition, start_dialog
 from dialogs.view import Button, InboundKind, Text, View
 
@@ -103,6 +104,7 @@ async def on_link_command(ctx: Context) -> list[View]:
 
 async def start_entering(ctx: Context) -> list[View]:
     """Take the next message as a code, unless that would drop an unfinished report."""
+    notices_menu.leave_search(ctx)
     if ctx.state.get("step") and ctx.state.get("dialog") != DIALOG:
         return [View.of("link-draft-exists"), *await ctx.dialogs.current_prompt(ctx)]
     start_dialog(ctx, DIALOG, EnterCodeStep.name)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialogs import intake, linking
+from dialogs import intake, linking, notices_menu
 from dialogs.engine import Context, Dialogs
 from dialogs.my_reports import my_reports_scope, show_list
 from dialogs.view import Button, Text, View
@@ -11,13 +11,15 @@ SUPPORTED = ("ru", "en")
 
 
 def main_menu(ctx: Context) -> View:
-    """The doors: report, my reports, linking Telegram and VK, language, help."""
+    """The doors: report, my reports, notices, linking Telegram and VK, language, help."""
     rows: list[tuple[Button, ...]] = []
-    if ctx.state.get("step"):
+    # A list of municipalities on screen is no draft to resume.
+    if ctx.state.get("step") and ctx.state.get("dialog") != notices_menu.DIALOG:
         rows.append((Button("menu:resume", Text("btn-resume")),))
     rows += [
         (Button("menu:report", Text("btn-report")),),
         (Button("menu:my", Text("btn-my-reports")),),
+        (Button("menu:notices", Text("btn-notices")),),
         (Button("menu:link", Text("btn-link")),),
         (Button("menu:lang", Text("btn-language")), Button("menu:help", Text("btn-help"))),
     ]
@@ -92,12 +94,16 @@ async def help_views(ctx: Context) -> list[View]:
 
 
 async def on_menu(ctx: Context, value: str) -> list[View]:
+    if value != "resume":
+        notices_menu.leave_search(ctx)
     if value == "report":
         return await start_report(ctx)
     if value == "resume":
         return await _current_prompt(ctx)
     if value == "my":
         return await show_list(ctx, 0)
+    if value == "notices":
+        return await notices_menu.screen(ctx)
     if value == "link":
         return await linking.link_screen(ctx)
     if value == "lang":

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dialogs import follow_up, intake, linking, menu
+from dialogs import follow_up, intake, linking, menu, notices_menu
 from dialogs.engine import Dialogs
 
 
 def build_dialogs() -> Dialogs:
-    """A fresh registry with the intake steps, the menu scopes and commands, and account linking."""
+    """A fresh registry: intake steps, menu scopes and commands, account linking, notice subscriptions."""
     dialogs = Dialogs()
     for step_class in intake.INTAKE_STEPS:
         dialogs.add_step(step_class())
@@ -15,6 +15,7 @@ def build_dialogs() -> Dialogs:
     dialogs.add_step(follow_up.RatingCommentStep())
     menu.register(dialogs)
     linking.register(dialogs)
+    notices_menu.register(dialogs)
     dialogs.scopes["fb"] = follow_up.on_feedback
     dialogs.scopes["rate"] = follow_up.on_rate
     dialogs.on_idle = follow_up.follow_up

@@ -32,6 +32,7 @@ help-text =
     Commands:
     /report — report a problem
     /my — my reports and their status
+    /notices — notices about outages, emergencies and news: subscriptions and quiet hours
     /link — link your Telegram and VK accounts to see all your reports in both
     /language — change the language
     /cancel — cancel what you are doing
