@@ -7,10 +7,13 @@ import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from bot.catalog import Catalog
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.notices import Audience, NoticeDraft, NoticeKind, NoticeService
+from storage.models import Report
 
 
 def _fail(message: str) -> int:
@@ -33,6 +36,14 @@ async def run_notice_command(settings: Settings, args: argparse.Namespace) -> in
                 return _fail(
                     f"unknown municipality or sector: {', '.join(unknown)} (see `bodies` / `sectors`)"
                 )
+            if args.report:
+                async with db.session() as session:
+                    found = set(
+                        await session.scalars(select(Report.number).where(Report.number.in_(args.report)))
+                    )
+                missing = [number for number in args.report if number not in found]
+                if missing:
+                    return _fail(f"unknown report number: {', '.join(missing)}")
             audience = Audience(
                 everyone=args.everyone,
                 municipalities=tuple(args.municipality),
