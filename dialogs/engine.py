@@ -123,6 +123,9 @@ class Step(ABC):
     name: ClassVar[str]
     ask: ClassVar[Ask] = Ask.NONE
     has_back: ClassVar[bool] = True
+    # Said when the citizen comes back after the dialog expired on this step; None = expire quietly
+    # (a short side question is not worth a warning).
+    expired_key: ClassVar[str | None] = "dialog-expired"
 
     @abstractmethod
     async def prompt(self, ctx: Context) -> list[View]:
@@ -226,7 +229,10 @@ class DialogRunner:
         ctx = Context(inbound, services, citizen, lang, dict(state or {}), services.clock.now(), self.dialogs)
         before: list[View] = []
         if ctx.state.get("step") and self._expired(ctx):
-            before.append(View.of("dialog-expired"))
+            step = self.dialogs.steps.get(str(ctx.state["step"]))
+            key = step.expired_key if step is not None else "dialog-expired"
+            if key is not None:
+                before.append(View.of(key))
             ctx.state.clear()
         previous_step = ctx.state.get("step")
         views = before + await self._dispatch(ctx)

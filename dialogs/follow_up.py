@@ -51,6 +51,7 @@ async def follow_up(ctx: Context) -> list[View] | None:
 
 
 class PickReportStep(Step):
+    expired_key = None
     name = "r.pick"
     has_back = False
 
@@ -113,6 +114,7 @@ async def on_rate(ctx: Context, value: str) -> list[View]:
 
 
 class RatingCommentStep(Step):
+    expired_key = None
     name = "rt.comment"
     has_back = False
 

@@ -136,6 +136,7 @@ async def on_link(ctx: Context, value: str) -> list[View]:
 class EnterCodeStep(Step):
     """The next text message is the code from the other messenger."""
 
+    expired_key = None
     name = "l.code"
     # The engine's Back would have nowhere to go (this is the dialog's first step): our own Back
     # returns to the link screen instead.

@@ -374,6 +374,7 @@ async def on_notices_command(ctx: Context) -> list[View]:
 class SearchStep(Step):
     """The municipalities are on screen: a short text is a place name to find and subscribe to."""
 
+    expired_key = None
     name = "ns.find"
     has_back = False
 

@@ -386,3 +386,18 @@ def test_codes_are_normalised() -> None:
         "same_platform",
         "too_many_attempts",
     }
+
+
+async def test_an_expired_code_step_ends_quietly(
+    sqlite_url: str, app_factory: Any, clock: ManualClock
+) -> None:
+    # The expiry warning is about unfinished reports; a side question just ends without one.
+    app: App = await app_factory(sqlite_url, dialog_ttl_minutes=30)
+    vkontakte = vk(app)
+    await consent(vkontakte)
+    await vkontakte.say("/link")
+    await vkontakte.press("Ввести код")
+    clock.advance(timedelta(minutes=31))
+    await vkontakte.say("Здравствуйте, у меня вопрос")
+    assert "устарел" not in vkontakte.text()
+    assert await app.services.state.get("vk:7001") is None
