@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog import Catalog, seed_catalog
 from bot.citizens import CitizenService
@@ -19,6 +22,7 @@ from bot.flood import FloodGuard, RedisFloodGuard
 from bot.geo import MunicipalityDirectory
 from bot.i18n import Translator
 from bot.notices import NoticeService
+from bot.outbox import Delivery, Messenger, OutboxWorker
 from bot.report_actions import ReportActions
 from bot.reports import ReportService
 from bot.sla import seed_block_contacts
@@ -51,6 +55,21 @@ class App:
     actions: ReportActions
     calendar: WorkCalendar
     notices: NoticeService
+
+    def outbox_worker(self, messengers: Mapping[str, Messenger], **options: Any) -> OutboxWorker:
+        """A delivery worker for these messengers; the operators hear when a citizen is unreachable."""
+
+        async def on_unreachable(session: AsyncSession, delivery: Delivery, now: datetime) -> None:
+            await self.actions.citizen_unreachable(session, delivery.report_id, now)
+
+        return OutboxWorker(
+            self.db,
+            messengers,
+            self.services.clock,
+            on_unreachable=on_unreachable,
+            timezone=ZoneInfo(self.settings.timezone),
+            **options,
+        )
 
     async def close(self) -> None:
         if self.redis is not None:

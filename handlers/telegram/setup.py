@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import BotCommand, TelegramObject, Update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
-from bot.outbox import Delivery, OutboxWorker
+from bot.outbox import OutboxWorker
 from handlers.telegram.citizen import AlbumGatherer, citizen_router
 from handlers.telegram.messenger import TelegramMessenger
 from handlers.telegram.operator import CallbackSigner, operator_router
@@ -68,6 +65,8 @@ def callback_signer(token: str) -> CallbackSigner:
 
 def build_dispatcher(app: App, *, skip_repeats: bool, signer: CallbackSigner) -> Dispatcher:
     """Routers per audience; services reach handlers as workflow data, not globals."""
+    from handlers.telegram.comms import comms_router
+
     dispatcher = Dispatcher(
         runner=app.runner,
         translator=app.services.translator,
@@ -77,10 +76,12 @@ def build_dispatcher(app: App, *, skip_repeats: bool, signer: CallbackSigner) ->
         actions=app.actions,
         signer=signer,
         operator_state=app.services.state,
+        notices=app.notices,
     )
     if skip_repeats:
         dispatcher.update.outer_middleware(SkipRepeatedUpdates(app.update_log))
-    dispatcher.include_routers(citizen_router(), operator_router())
+    # Comms chats before operator chats: the operator router takes every message in a topic.
+    dispatcher.include_routers(citizen_router(), comms_router(), operator_router())
     return dispatcher
 
 
@@ -108,16 +109,7 @@ def build_delivery(
     )
     desk = OperatorDesk(bot, app.db, app.services.catalog, translator, signer, inner=messenger)
 
-    async def on_unreachable(session: AsyncSession, delivery: Delivery, now: datetime) -> None:
-        await app.actions.citizen_unreachable(session, delivery.report_id, now)
-
-    return OutboxWorker(
-        app.db,
-        {"tg": desk},
-        app.services.clock,
-        on_unreachable=on_unreachable,
-        timezone=ZoneInfo(settings.timezone),
-    )
+    return app.outbox_worker({"tg": desk})
 
 
 async def publish_commands(bot: Bot) -> None:

@@ -8,19 +8,16 @@ import hmac
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from sqlalchemy.ext.asyncio import AsyncSession
 from vkbottle import API
 from vkbottle.polling import BotPolling
 
 from bot.app import App
-from bot.outbox import Delivery, OutboxWorker
+from bot.outbox import OutboxWorker
 from bot.pacing import TokenBucket
 from handlers.vk.citizen import VkCitizenBot
 from handlers.vk.messenger import PEER_IDS_LIMIT, PhotoSource, VkMessenger
@@ -155,15 +152,5 @@ def build_vk_delivery(app: App, vk: VkSide, photo_source: PhotoSource | None) ->
     """The outbox worker for VK citizens, sharing the community's request budget with replies."""
     messenger = VkMessenger(vk.api, app.services.translator, vk.gate, photo_source)
 
-    async def on_unreachable(session: AsyncSession, delivery: Delivery, now: datetime) -> None:
-        await app.actions.citizen_unreachable(session, delivery.report_id, now)
-
-    return OutboxWorker(
-        app.db,
-        {"vk": messenger},
-        app.services.clock,
-        # A notice goes out 100 citizens per call: claim enough rows for a second's worth of calls.
-        batch=PEER_IDS_LIMIT * 20,
-        on_unreachable=on_unreachable,
-        timezone=ZoneInfo(app.settings.timezone),
-    )
+    # A notice goes out 100 citizens per call: claim enough rows for a second's worth of calls.
+    return app.outbox_worker({"vk": messenger}, batch=PEER_IDS_LIMIT * 20)
