@@ -101,6 +101,7 @@ async def _start_telegram(
     cleanups: list[Callable[[], Awaitable[None]]],
 ) -> tuple[Bot, Dispatcher | None]:
     """The Telegram bot, and its dispatcher when updates come by webhook (served by the web app)."""
+    from handlers.telegram.comms import NoticeProgress
     from handlers.telegram.setup import (
         build_bot,
         build_delivery,
@@ -115,6 +116,9 @@ async def _start_telegram(
     signer = callback_signer(token)
     dispatcher = build_dispatcher(app, skip_repeats=webhook, signer=signer)
     tasks.append(asyncio.create_task(build_delivery(app, bot, signer).run(stop), name="outbox-tg"))
+    # Progress messages of notices going out, in the comms chats, a few times a minute.
+    progress = NoticeProgress(bot, app.notices, app.services.translator, signer)
+    tasks.append(asyncio.create_task(progress.run(stop), name="notice-progress"))
     await publish_commands(bot)
     if webhook:
         assert settings.webhook_base_url is not None and settings.webhook_secret is not None
