@@ -515,14 +515,15 @@ class OutboxWorker:
         """The rows with no earlier pending message to the same target outside this batch.
 
         An earlier message may be waiting (429, backoff) or leased by another worker; a later one
-        to the same chat must not overtake it.
+        to the same chat must not overtake it. Notices are not part of a conversation, so an
+        earlier notice never blocks.
         """
         if not rows:
             return []
         ours = {row.id for row in rows}
         targets = {_target_of(row) for row in rows}
         earlier = await session.execute(
-            select(OutboxMessage.id, OutboxMessage.platform, OutboxMessage.target)
+            select(OutboxMessage.id, OutboxMessage.platform, OutboxMessage.target, OutboxMessage.notice_id)
             .where(
                 OutboxMessage.status == PENDING,
                 OutboxMessage.id <= max(ours),
@@ -532,13 +533,15 @@ class OutboxWorker:
         )
         stopped: set[tuple[str, str]] = set()
         allowed: set[int] = set()
-        for row_id, platform, target in earlier.all():
+        for row_id, platform, target, notice_id in earlier.all():
             key = (platform, target)
             if key not in targets or key in stopped:
                 continue
             if row_id in ours:
                 allowed.add(row_id)
-            else:
+            elif notice_id is None:
+                # A notice stands alone: one held back for quiet hours (or being sent elsewhere)
+                # must not hold up an emergency or an answer about the citizen's report.
                 stopped.add(key)
         return [row for row in rows if row.id in allowed]
 

@@ -426,11 +426,12 @@ class NoticeProgress:
     async def refresh(self, notice_id: int, *, force: bool = False) -> bool:
         """Bring one notice's progress message up to date; True when it was edited."""
         notice = await self._notices.get(notice_id)
+        if notice is not None and notice.status == NoticeStatus.SENDING:
+            # Notices planned from the CLI have no progress message but must still end as done.
+            await self._notices.finish_if_done(notice_id)
         if notice is None or notice.progress_chat_id is None or notice.progress_message_id is None:
             self._watching.discard(notice_id)
             return False
-        if notice.status == NoticeStatus.SENDING:
-            await self._notices.finish_if_done(notice_id)
         stats = await self._notices.stats(notice_id)
         text, markup = progress_message(
             notice.kind, stats, notice.progress_chat_id, self._translator, self._cb

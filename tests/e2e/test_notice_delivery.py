@@ -200,3 +200,34 @@ async def test_quiet_hours_hold_non_urgent_notices_until_morning(
         await worker.run_once()
         assert [m.peer_id for m in vk.sent] == [31000]
         await side.close()
+
+
+async def test_a_notice_held_for_quiet_hours_does_not_hold_back_an_emergency(
+    sqlite_url: str, app_factory: Any, clock: ManualClock
+) -> None:
+    app: App = await app_factory(sqlite_url)
+    async with FakeVkServer() as vk:
+        now = clock.now()
+        async with app.db.session() as session:
+            citizen = Citizen(
+                platform="vk",
+                platform_user_id="31001",
+                language="ru",
+                consent_at=now,
+                created_at=now,
+                quiet_from=22,
+                quiet_to=8,
+            )
+            session.add(citizen)
+            await session.flush()
+            session.add(Subscription(citizen_id=citizen.id, scope="municipality", value="ekaterinburg"))
+        clock.set(now.replace(hour=18, minute=30))  # 23:30 local
+        audience = Audience(municipalities=("ekaterinburg",))
+        for kind, text in ((NoticeKind.INFO, "Новости"), (NoticeKind.EMERGENCY, "Штормовое предупреждение")):
+            await app.notices.confirm(await app.notices.create(NoticeDraft(kind, text, audience), "t"))
+        side = await build_vk(app, vk.token, vk.base_url)
+        worker = build_vk_delivery(app, side, None)
+        await worker.run_once()
+        await worker.run_once()
+        assert ["Штормовое предупреждение" in m.text for m in vk.sent] == [True]
+        await side.close()
