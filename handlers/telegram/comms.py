@@ -33,7 +33,6 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
-from aiogram.enums import ChatMemberStatus
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramRetryAfter
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -51,6 +50,7 @@ from bot.notices import (
     NoticeStatus,
     notice_views,
 )
+from handlers.telegram.chat_admins import sent_by_admin
 from handlers.telegram.operator import CallbackSigner
 from handlers.telegram.render import render
 from storage.db import Database
@@ -604,8 +604,7 @@ def comms_router() -> Router:
         user = message.from_user
         if user is None:
             return
-        member = await bot.get_chat_member(message.chat.id, user.id)
-        if member.status not in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.CREATOR):
+        if not await sent_by_admin(bot, message):
             await message.reply(t(translator, "comms-admins-only"))
             return
         if (command.args or "").strip().lower() == "off":

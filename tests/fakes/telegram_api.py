@@ -45,6 +45,8 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from aiohttp import web
 
+from tests.fakes.signal import Signal
+
 if TYPE_CHECKING:
     from aiogram import Bot, Dispatcher
     from aiogram.client.session.aiohttp import AiohttpSession
@@ -166,26 +168,6 @@ def _bad(description: str) -> _ApiError:
 
 def _parse_error(description: str) -> _ApiError:
     return _bad(f"can't parse entities: {description}")
-
-
-class _Signal:
-    """Wakes every coroutine waiting for "something changed" (calls, updates, deliveries)."""
-
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-
-    def fire(self) -> None:
-        self._event.set()
-        self._event = asyncio.Event()
-
-    async def wait(self, seconds: float) -> bool:
-        """Wait for the next fire, at most ``seconds``; returns False on timeout."""
-        event = self._event
-        try:
-            await asyncio.wait_for(event.wait(), timeout=max(seconds, 0.0))
-        except TimeoutError:
-            return False
-        return True
 
 
 # --------------------------------------------------------------------------------------------
@@ -686,7 +668,7 @@ class FakeTelegramServer:
         self._paths: dict[str, _StoredFile] = {}
         self._callback_queries: dict[str, bool] = {}
         self._counter = itertools.count(1)
-        self._signal = _Signal()
+        self._signal = Signal()
         self._last_activity = 0.0
         self._closing = False
         self._webhook_delivery: tuple[str, str | None] | None = None

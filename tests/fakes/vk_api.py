@@ -56,6 +56,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from tests.fakes.signal import Signal
+
 __all__ = [
     "API_VERSION",
     "DEFAULT_GROUP_ID",
@@ -177,26 +179,6 @@ def _invalid(detail: str) -> _VkError:
 
 def _bad_keyboard(detail: str) -> _VkError:
     return _VkError(911, f"{ERROR_MESSAGES[911]}: {detail}")
-
-
-class _Signal:
-    """Wakes every coroutine waiting for "something changed"."""
-
-    def __init__(self) -> None:
-        self._event = asyncio.Event()
-
-    def fire(self) -> None:
-        self._event.set()
-        self._event = asyncio.Event()
-
-    async def wait(self, seconds: float) -> bool:
-        """Wait for the next fire, at most ``seconds``; False on timeout."""
-        event = self._event
-        try:
-            await asyncio.wait_for(event.wait(), timeout=max(seconds, 0.0))
-        except TimeoutError:
-            return False
-        return True
 
 
 # --------------------------------------------------------------------------------------------
@@ -370,7 +352,7 @@ class FakeVkServer:
         self._history: list[dict[str, Any]] = []
         self._ts_base = 100
         self._lp_keys: set[str] = set()
-        self._lp_signal = _Signal()
+        self._lp_signal = Signal()
         # Callback API delivery.
         self._callback: tuple[str, str | None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -387,7 +369,7 @@ class FakeVkServer:
         self._seen: deque[float] = deque()
         self._in_flight = 0
         self._last_activity = 0.0
-        self._changed = _Signal()
+        self._changed = Signal()
         self._versions = itertools.count(10_000_001)
         self._handlers: dict[str, _Handler] = {
             name.lower(): handler
