@@ -4,6 +4,7 @@ stores, a movable clock, and a platform-free chat driver for transcript tests.""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -198,3 +199,22 @@ class Chat:
 
     def text(self) -> str:
         return "\n---\n".join(s.text for s in self.last)
+
+    async def consent(self, agree: str = "Согласен") -> None:
+        """/start and agree to the personal-data policy."""
+        await self.say("/start")
+        await self.press(agree)
+
+    async def file_report(self, text: str) -> str:
+        """File a housing report in Yekaterinburg the short way; returns the number."""
+        await self.say("/report")
+        await self.say(text)
+        await self.press("Без фото")
+        await self.location(56.8389, 60.6057)
+        await self.press("Все темы")
+        await self.press("ЖКХ")
+        await self.press("Пропустить")
+        await self.press("Отправить")
+        found = re.search(r"Обращение № (\S+) принято", self.text())
+        assert found, self.text()
+        return found.group(1)

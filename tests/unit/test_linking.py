@@ -34,24 +34,12 @@ def vk(app: App, user_id: str = "7001") -> Chat:
 
 
 async def consent(chat: Chat) -> None:
-    await chat.say("/start")
-    await chat.press("Согласен")
+    await chat.consent()
     assert "Главное меню" in chat.text()
 
 
 async def file_report(chat: Chat, text: str = HEATING) -> str:
-    """File a report through the dialog the short way; returns its number."""
-    await chat.say("/report")
-    await chat.say(text)
-    await chat.press("Без фото")
-    await chat.location(*EKB)
-    await chat.press("Все темы")
-    await chat.press("ЖКХ")
-    await chat.press("Пропустить")
-    await chat.press("Отправить")
-    found = re.search(r"Обращение № (\S+) принято", chat.text())
-    assert found, chat.text()
-    return found.group(1)
+    return await chat.file_report(text)
 
 
 async def code_from_screen(chat: Chat) -> str:
