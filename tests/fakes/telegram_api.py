@@ -922,7 +922,7 @@ class FakeTelegramServer:
     async def wait_for(
         self,
         predicate: Callable[[ApiCall], bool],
-        timeout: float = 5.0,  # noqa: ASYNC109 - a deadline for the predicate, not for one await
+        timeout: float = 15.0,  # noqa: ASYNC109 - a deadline for the predicate, not for one await
         since: int = 0,
     ) -> ApiCall:
         """The first answered call at index >= ``since`` matching ``predicate`` (waits up to ``timeout``)."""
@@ -2121,7 +2121,7 @@ class FakeUser:
     async def replies(
         self,
         since_update: int | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109 - an overall deadline, not for one await
+        timeout: float = 15.0,  # noqa: ASYNC109 - an overall deadline, not for one await
         settle: float = 0.3,
     ) -> list[SentMessage]:
         """Wait until the bot handled the update (default: this user's last one) and went quiet.
@@ -2223,7 +2223,7 @@ class FakeChat:
     async def replies(
         self,
         since_update: int | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109 - an overall deadline, not for one await
+        timeout: float = 15.0,  # noqa: ASYNC109 - an overall deadline, not for one await
         settle: float = 0.3,
     ) -> list[SentMessage]:
         """Like :meth:`FakeUser.replies`, for this group."""

@@ -1367,7 +1367,7 @@ class FakeVkUser:
 
     async def replies(
         self,
-        timeout: float = 5.0,  # noqa: ASYNC109 - an overall deadline, not for one await
+        timeout: float = 15.0,  # noqa: ASYNC109 - an overall deadline, not for one await
         settle: float = 0.3,
     ) -> list[VkSentMessage]:
         """Wait for new bot messages to this user, then for ~``settle`` s of quiet.
