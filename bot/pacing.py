@@ -49,7 +49,10 @@ class TokenBucket:
         if now < self._paused_until:
             self._stamp = now
             return self._tokens
-        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+        # Nothing accrues while paused: right after a platform's wait, senders restart from empty
+        # rather than with a full burst that would trigger the next complaint.
+        accrued_since = max(self._stamp, self._paused_until)
+        self._tokens = min(self.burst, self._tokens + (now - accrued_since) * self.rate)
         self._stamp = now
         return self._tokens
 

@@ -162,6 +162,26 @@ async def test_flood_control_is_honoured_without_resending_the_album(
     assert [m.text or "photo" for m in citizen.messages()] == ["photo", "photo", "Ответ"]
 
 
+async def test_flood_control_holds_every_sender_of_the_bot(
+    db: Database, clock: ManualClock, server: FakeTelegramServer, bot: Bot, translator: Translator
+) -> None:
+    # A 429 is about the bot, not the chat: the send to someone else waits too, then goes out.
+    other = server.user(2002)
+    server.user(CITIZEN_ID)
+    server.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    await put(db, clock, "first", [raw("первому")])
+    messenger = fast(bot, translator)
+    worker = OutboxWorker(db, {"tg": messenger}, clock, concurrency=1)
+    await worker.run_once()
+    assert (await row(db, "first")).status == "pending"
+    await put(db, clock, "second", [raw("другому")], target="2002")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await worker.run_once() == 1
+    assert loop.time() - started >= 0.9
+    assert [m.text for m in other.messages()] == ["другому"]
+
+
 async def test_blocked_citizen_becomes_unreachable_and_is_not_tried_again(
     db: Database, clock: ManualClock, server: FakeTelegramServer, bot: Bot, translator: Translator
 ) -> None:

@@ -215,7 +215,8 @@ async def test_vk_delivery_is_never_doubled_and_handles_errors(sqlite_url: str, 
     app: App = await app_factory(sqlite_url)
     async with FakeVkServer() as server:
         side = await build_vk(app, server.token, server.base_url)
-        messenger = VkMessenger(side.api, app.services.translator, TokenBucket(1000, 1000))
+        gate = TokenBucket(1000, 1000)
+        messenger = VkMessenger(side.api, app.services.translator, gate)
         delivery = await _messenger_row(app, "notice:1:7201", 7201, "Плановое отключение воды завтра")
         # Sent, then sent again (a worker killed before recording the outcome): one message.
         assert isinstance(await messenger.deliver(delivery), Sent)
@@ -227,6 +228,7 @@ async def test_vk_delivery_is_never_doubled_and_handles_errors(sqlite_url: str, 
         flood = await _messenger_row(app, "notice:2:7201", 7201, "Второе сообщение")
         outcome = await messenger.deliver(flood)
         assert isinstance(outcome, RetryAfter) and outcome.done_parts == 0
+        assert gate.rate == 500  # every send through the community slows down, not only this one
         assert isinstance(await messenger.deliver(flood), Sent)
         assert len(server.messages_to(7201)) == 2
 
