@@ -228,20 +228,36 @@ def audience_text(audience: Audience, catalog: Catalog, translator: Translator) 
     return t(translator, "comms-audience", {"chosen": "\n".join(lines)})
 
 
-def audience_markup(
-    cb: CommsCallbacks, translator: Translator, draft: Draft, chat_id: int
+def fixed_markup(
+    cb: CommsCallbacks,
+    translator: Translator,
+    draft: Draft,
+    chat_id: int,
+    layout: list[list[tuple[str, str]]],
 ) -> InlineKeyboardMarkup:
-    def button(key: str, action: str) -> InlineKeyboardButton:
-        return cb.button(t(translator, key), action, draft.serial, chat_id)
-
+    """A keyboard of (text key, action) rows, every button signed for this draft and chat."""
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [button("comms-btn-everyone", "a-all"), button("comms-btn-municipalities", "a-mun")],
-            [button("comms-btn-sectors", "a-sec"), button("comms-btn-platforms", "a-plat")],
-            [button("comms-btn-reports", "a-rep"), button("comms-btn-clear", "a-clr")],
-            [button("comms-btn-done", "a-done"), button("comms-btn-cancel", "x")],
+            [cb.button(t(translator, key), action, draft.serial, chat_id) for key, action in row]
+            for row in layout
         ]
     )
+
+
+AUDIENCE_LAYOUT = [
+    [("comms-btn-everyone", "a-all"), ("comms-btn-municipalities", "a-mun")],
+    [("comms-btn-sectors", "a-sec"), ("comms-btn-platforms", "a-plat")],
+    [("comms-btn-reports", "a-rep"), ("comms-btn-clear", "a-clr")],
+    [("comms-btn-done", "a-done"), ("comms-btn-cancel", "x")],
+]
+PREVIEW_LAYOUT = [
+    [("comms-btn-send", "ok")],
+    [("comms-btn-edit", "ed"), ("comms-btn-cancel", "x")],
+]
+EDIT_LAYOUT = [
+    [("comms-btn-edit-text", "e-txt"), ("comms-btn-edit-audience", "e-aud")],
+    [("comms-btn-back", "pv-back")],
+]
 
 
 def mark(chosen: bool, text: str) -> str:
@@ -271,34 +287,6 @@ def platforms_markup(
     ]
     back = [cb.button(t(translator, "comms-btn-back"), "a-back", draft.serial, chat_id)]
     return InlineKeyboardMarkup(inline_keyboard=[row, back])
-
-
-def preview_markup(
-    cb: CommsCallbacks, translator: Translator, draft: Draft, chat_id: int
-) -> InlineKeyboardMarkup:
-    def button(key: str, action: str) -> InlineKeyboardButton:
-        return cb.button(t(translator, key), action, draft.serial, chat_id)
-
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [button("comms-btn-send", "ok")],
-            [button("comms-btn-edit", "ed"), button("comms-btn-cancel", "x")],
-        ]
-    )
-
-
-def edit_markup(
-    cb: CommsCallbacks, translator: Translator, draft: Draft, chat_id: int
-) -> InlineKeyboardMarkup:
-    def button(key: str, action: str) -> InlineKeyboardButton:
-        return cb.button(t(translator, key), action, draft.serial, chat_id)
-
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [button("comms-btn-edit-text", "e-txt"), button("comms-btn-edit-audience", "e-aud")],
-            [button("comms-btn-back", "pv-back")],
-        ]
-    )
 
 
 def eta_text(translator: Translator, seconds: float | None) -> str:
@@ -548,7 +536,7 @@ class Screen:
 async def show_audience(screen: Screen, draft: Draft, catalog: Catalog) -> None:
     await screen.send(
         audience_text(draft.get_audience(), catalog, screen.translator),
-        audience_markup(screen.cb, screen.translator, draft, screen.chat_id),
+        fixed_markup(screen.cb, screen.translator, draft, screen.chat_id, AUDIENCE_LAYOUT),
     )
 
 
@@ -588,7 +576,7 @@ async def show_preview(screen: Screen, draft: Draft, catalog: Catalog, notices: 
             "timing": t(translator, timing),
         },
     )
-    await screen.send(summary, preview_markup(screen.cb, translator, draft, screen.chat_id))
+    await screen.send(summary, fixed_markup(screen.cb, translator, draft, screen.chat_id, PREVIEW_LAYOUT))
 
 
 def comms_router() -> Router:
@@ -822,7 +810,9 @@ async def compose_action(
             return await stale()
         if action == "ed":
             await query.answer()
-            await redraw(t(translator, "comms-edit-what"), edit_markup(cb, translator, draft, chat_id))
+            await redraw(
+                t(translator, "comms-edit-what"), fixed_markup(cb, translator, draft, chat_id, EDIT_LAYOUT)
+            )
             return True
         if action == "pv-back":
             await query.answer()
@@ -900,7 +890,7 @@ async def compose_action(
             platforms_markup(cb, translator, draft, chat_id),
         )
     else:
-        await redraw(text, audience_markup(cb, translator, draft, chat_id))
+        await redraw(text, fixed_markup(cb, translator, draft, chat_id, AUDIENCE_LAYOUT))
     return True
 
 
