@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from aiohttp import web
 
+from tests.fakes.loopback import LoopbackServer
 from tests.fakes.signal import Signal
 
 if TYPE_CHECKING:
@@ -635,8 +636,10 @@ def _opt_int(value: Any, name: str) -> int | None:
 _Handler = Callable[[ApiCall], Awaitable[Any]]
 
 
-class FakeTelegramServer:
+class FakeTelegramServer(LoopbackServer):
     """A Bot API server on 127.0.0.1 that records every call and serves scripted updates."""
+
+    max_body = MAX_UPLOAD + 10 * 1024 * 1024
 
     def __init__(self, token: str = DEFAULT_TOKEN) -> None:
         """Create the server (call :meth:`start` to listen). ``token`` is the only accepted token."""
@@ -653,9 +656,7 @@ class FakeTelegramServer:
         """``setMyCommands`` lists keyed by (scope type, language code)."""
         self.webhook: dict[str, Any] | None = None
         """Last ``setWebhook`` params while a webhook is set."""
-        self._runner: web.AppRunner | None = None
-        self._client: aiohttp.ClientSession | None = None
-        self._port = 0
+        super().__init__()
         self._chats: dict[int, _Chat] = {}
         self._users: dict[int, FakeUser] = {}
         self._groups: dict[int, FakeChat] = {}
@@ -670,7 +671,6 @@ class FakeTelegramServer:
         self._counter = itertools.count(1)
         self._signal = Signal()
         self._last_activity = 0.0
-        self._closing = False
         self._webhook_delivery: tuple[str, str | None] | None = None
         self._handlers: dict[str, _Handler] = {
             name.lower(): handler
@@ -714,42 +714,14 @@ class FakeTelegramServer:
     @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT`` — pass to ``TelegramAPIServer.from_base``."""
-        if not self._port:
-            raise RuntimeError("FakeTelegramServer is not started")
-        return f"http://127.0.0.1:{self._port}"
+        return self.root_url
 
-    async def start(self) -> None:
-        """Listen on 127.0.0.1 on a free port."""
-        app = web.Application(client_max_size=MAX_UPLOAD + 10 * 1024 * 1024)
+    def _add_routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0, handler_cancellation=True, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = int(self._runner.addresses[0][1])
-        self._client = aiohttp.ClientSession()
-        self._closing = False
 
-    async def stop(self) -> None:
-        """Wake pending long polls and shut the server down."""
-        self._closing = True
+    def _wake_waiters(self) -> None:
         self._signal.fire()
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeTelegramServer:
-        """Start the server (``async with FakeTelegramServer() as server``)."""
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        """Stop the server."""
-        await self.stop()
 
     def make_bot(self, token: str | None = None, **kwargs: Any) -> Bot:
         """A real aiogram ``Bot`` whose session points at this server.

@@ -56,6 +56,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from tests.fakes.loopback import LoopbackServer
 from tests.fakes.signal import Signal
 
 __all__ = [
@@ -313,8 +314,10 @@ def _nearest_city(lat: float, lon: float) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-class FakeVkServer:
+class FakeVkServer(LoopbackServer):
     """A VK API server for one community on 127.0.0.1 that records every call and serves events."""
+
+    max_body = MAX_UPLOAD + 1024 * 1024
 
     def __init__(
         self,
@@ -337,10 +340,7 @@ class FakeVkServer:
         """Every event pushed (by long poll or callback), in order."""
         self.callback_responses: list[tuple[int, str]] = []
         self.max_rps = 0
-        self._runner: web.AppRunner | None = None
-        self._client: aiohttp.ClientSession | None = None
-        self._port = 0
-        self._closing = False
+        super().__init__()
         self._users: dict[int, FakeVkUser] = {}
         self._peers: dict[int, _Peer] = {}
         self._message_ids = itertools.count(101)
@@ -355,7 +355,6 @@ class FakeVkServer:
         self._lp_signal = Signal()
         # Callback API delivery.
         self._callback: tuple[str, str | None] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
         # Photos: upload sessions, uploaded-not-saved files, saved photos, served bytes.
         self._upload_sessions: dict[str, int | None] = {}
         self._upload_server = 851_234
@@ -391,53 +390,18 @@ class FakeVkServer:
     # ---------------------------------------------------------------- lifecycle
 
     @property
-    def root_url(self) -> str:
-        """``http://127.0.0.1:PORT``."""
-        if not self._port:
-            raise RuntimeError("FakeVkServer is not started")
-        return f"http://127.0.0.1:{self._port}"
-
-    @property
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT/method/`` — assign to vkbottle's ``API.API_URL``."""
         return f"{self.root_url}/method/"
 
-    async def start(self) -> None:
-        """Listen on 127.0.0.1 on a free port."""
-        app = web.Application(client_max_size=MAX_UPLOAD + 1024 * 1024)
+    def _add_routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/method/{name}", self._handle_method)
         app.router.add_route("*", "/lp/{group_id}", self._handle_long_poll)
         app.router.add_post("/upload/photo", self._handle_upload)
         app.router.add_get("/photos/{name}.jpg", self._handle_photo)
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0, handler_cancellation=True, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self._port = int(self._runner.addresses[0][1])
-        self._client = aiohttp.ClientSession()
-        self._closing = False
 
-    async def stop(self) -> None:
-        """Finish pending callback posts, wake pending long polls and shut the server down."""
-        if self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-        self._closing = True
+    def _wake_waiters(self) -> None:
         self._lp_signal.fire()
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeVkServer:
-        """Start the server (``async with FakeVkServer() as server``)."""
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        """Stop the server."""
-        await self.stop()
 
     # ---------------------------------------------------------------- scripting
 
