@@ -233,6 +233,16 @@ def _user_id(platform: str, target: str) -> str:
     return target[len(prefix) :] if target.startswith(prefix) else target
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Rows one pass leased (until `lease_until`), and how many it settled without sending."""
+
+    deliveries: list[Delivery]
+    handled: int
+    now: datetime
+    lease_until: datetime
+
+
 class OutboxWorker:
     """Claims due outbox rows, delivers them through the platform's messenger, records the outcome."""
 
@@ -265,36 +275,65 @@ class OutboxWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set; a briefly unavailable database is waited out, never fatal."""
-        while not stop.is_set():
-            try:
-                handled = await self.run_once()
-            except TRANSIENT_ERRORS as error:
-                log.warning("outbox: database unavailable (%s); retrying", error)
-                handled = 0
-            except ExceptionGroup as group:
-                # Sends run in a task group: a database outage while recording arrives wrapped.
-                transient, rest = group.split(lambda error: isinstance(error, TRANSIENT_ERRORS))
-                if rest is not None:
-                    log.exception("outbox: delivery pass failed", exc_info=rest)
-                elif transient is not None:
-                    log.warning("outbox: database unavailable (%s); retrying", transient.exceptions[0])
-                handled = 0
-            except Exception:
-                # A bug in one message must not stop every later message; its lease lets it retry.
-                log.exception("outbox: delivery pass failed")
-                handled = 0
-            if handled == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self._idle_seconds)
+        ahead: asyncio.Task[Claim] | None = None
+        try:
+            while not stop.is_set():
+                try:
+                    task, ahead = ahead, None
+                    claim = await task if task is not None else await self._claim_due()
+                    if claim.deliveries:
+                        # The next rows are claimed while these go out: the platform's rate budget
+                        # is not left idle while the database works (thousands of notice rows a pass).
+                        ahead = asyncio.create_task(self._claim_due(), name="outbox-claim-ahead")
+                    handled = await self._deliver_claim(claim)
+                except TRANSIENT_ERRORS as error:
+                    log.warning("outbox: database unavailable (%s); retrying", error)
+                    handled = 0
+                except ExceptionGroup as group:
+                    # Sends run in a task group: a database outage while recording arrives wrapped.
+                    transient, rest = group.split(lambda error: isinstance(error, TRANSIENT_ERRORS))
+                    if rest is not None:
+                        log.exception("outbox: delivery pass failed", exc_info=rest)
+                    elif transient is not None:
+                        log.warning("outbox: database unavailable (%s); retrying", transient.exceptions[0])
+                    handled = 0
+                except Exception:
+                    # A bug in one message must not stop every later message; its lease lets it retry.
+                    log.exception("outbox: delivery pass failed")
+                    handled = 0
+                if handled == 0 and ahead is None:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), timeout=self._idle_seconds)
+        finally:
+            if ahead is not None:
+                await self._give_back(ahead)
+
+    async def _give_back(self, ahead: asyncio.Task[Claim]) -> None:
+        """Rows claimed ahead but never sent are due again at once, not only when their lease ends."""
+        try:
+            claim = await ahead
+            if claim.deliveries:
+                await self._release([d.id for d in claim.deliveries], claim.lease_until)
+        except Exception as error:
+            # Their lease runs out and the next worker takes them: late, not lost.
+            log.warning("outbox: could not give back rows claimed ahead (%s)", error)
 
     async def run_once(self) -> int:
         """One pass: claim due rows in id order, deliver them, record outcomes; returns rows handled."""
+        return await self._deliver_claim(await self._claim_due())
+
+    async def _claim_due(self) -> Claim:
         now = self._clock.now()
         lease_until = now + LEASE
         deliveries, handled = await self._claim(now, lease_until)
-        if not deliveries:
+        return Claim(deliveries, handled, now, lease_until)
+
+    async def _deliver_claim(self, claim: Claim) -> int:
+        """Deliver what one claim leased and record the outcomes; returns rows handled."""
+        lease_until, handled = claim.lease_until, claim.handled
+        if not claim.deliveries:
             return handled
-        deliveries, held = await self._hold_quiet(deliveries, now)
+        deliveries, held = await self._hold_quiet(claim.deliveries, self._clock.now())
         chains: dict[tuple[str, str], list[Delivery]] = {}
         for delivery in deliveries:
             chains.setdefault((delivery.platform, delivery.target), []).append(delivery)

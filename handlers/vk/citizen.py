@@ -19,7 +19,7 @@ from vkbottle.bot import BotLabeler
 from vkbottle_types.events import GroupEventType
 
 from bot.i18n import Translator
-from bot.pacing import TokenBucket
+from bot.pacing import Pacer
 from dialogs.engine import DialogRunner, Reply
 from dialogs.view import Inbound, InboundKind
 from handlers.vk.render import LOCATION_PAYLOAD, render
@@ -186,7 +186,7 @@ class VkCitizenBot:
         runner: DialogRunner,
         translator: Translator,
         update_log: UpdateLog,
-        gate: TokenBucket,
+        gate: Pacer,
     ) -> None:
         self.api = api
         self._runner = runner

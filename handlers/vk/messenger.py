@@ -17,7 +17,7 @@ from vkbottle import API, PhotoMessageUploader, VKAPIError
 
 from bot.i18n import Translator
 from bot.outbox import DONE_PARTS, Delivery, Failed, Kind, Outcome, RetryAfter, Sent, Unreachable, views_of
-from bot.pacing import TokenBucket
+from bot.pacing import Pacer
 from handlers.vk.citizen import SLOW_DOWN_CODES, UNREACHABLE_CODES, random_id_for
 from handlers.vk.render import render
 
@@ -42,7 +42,7 @@ class VkMessenger:
     batch_limit = PEER_IDS_LIMIT
 
     def __init__(
-        self, api: API, translator: Translator, gate: TokenBucket, photo_source: PhotoSource | None = None
+        self, api: API, translator: Translator, gate: Pacer, photo_source: PhotoSource | None = None
     ) -> None:
         self._api = api
         self._translator = translator

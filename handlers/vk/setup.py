@@ -18,7 +18,7 @@ from vkbottle.polling import BotPolling
 
 from bot.app import App
 from bot.outbox import OutboxWorker
-from bot.pacing import TokenBucket
+from bot.pacing import Pacer, SlidingWindow
 from handlers.vk.citizen import VkCitizenBot
 from handlers.vk.messenger import PEER_IDS_LIMIT, PhotoSource, VkMessenger
 
@@ -49,13 +49,18 @@ async def resolve_group_id(api: API, configured: int | None) -> int:
     return int(groups[0]["id"])
 
 
-def community_gate(rate: float) -> TokenBucket:
+# Sends are at least this share of the average gap apart: a late one may catch up, never bunch up.
+SPACING_SHARE = 0.6
+
+
+def community_gate(rate: float) -> Pacer:
     """The community's request budget: never more than `rate` calls in any one-second window.
 
-    A bucket lets through its burst plus its rate within a second, so the two add up to `rate`.
+    One call below the limit: a request delayed on its way must not make VK count one too many.
     """
-    burst = 1.0 if rate > 2 else rate / 2
-    return TokenBucket(rate - burst, burst)
+    if rate >= 2:
+        return SlidingWindow(int(rate) - 1, 1.0, spacing=SPACING_SHARE / rate)
+    return SlidingWindow(1, 1.0 / rate)
 
 
 @dataclass
@@ -64,7 +69,7 @@ class VkSide:
 
     api: API
     citizens: VkCitizenBot
-    gate: TokenBucket
+    gate: Pacer
     group_id: int
 
     async def close(self) -> None:

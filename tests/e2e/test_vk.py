@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.outbox import Delivery, Kind, OutboxWorker, RetryAfter, Sent, Unreachable, enqueue, envelope
-from bot.pacing import TokenBucket
+from bot.pacing import SlidingWindow
 from dialogs.view import Text, View
 from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher, callback_signer
 from handlers.vk.messenger import VkMessenger
@@ -215,7 +215,7 @@ async def test_vk_delivery_is_never_doubled_and_handles_errors(sqlite_url: str, 
     app: App = await app_factory(sqlite_url)
     async with FakeVkServer() as server:
         side = await build_vk(app, server.token, server.base_url)
-        gate = TokenBucket(1000, 1000)
+        gate = SlidingWindow(1000)
         messenger = VkMessenger(side.api, app.services.translator, gate)
         delivery = await _messenger_row(app, "notice:1:7201", 7201, "Плановое отключение воды завтра")
         # Sent, then sent again (a worker killed before recording the outcome): one message.

@@ -15,6 +15,7 @@ from bot.catalog import seed_catalog
 from bot.clock import ManualClock
 from bot.outbox import (
     DONE_PARTS,
+    Claim,
     Delivery,
     Failed,
     Kind,
@@ -387,20 +388,54 @@ async def test_two_workers_never_take_the_same_row(db: Database, clock: ManualCl
     assert sorted(keys) == sorted(f"m{n}" for n in range(20))
 
 
+async def test_run_loop_claims_ahead_and_gives_back_what_it_did_not_send(
+    db: Database, clock: ManualClock
+) -> None:
+    # While "a" goes out the loop already claims "b" (another chat); stopping right then must give
+    # "b" back at once rather than leave it leased for a minute.
+    stop = asyncio.Event()
+    claimed_ahead = asyncio.Event()
+
+    class StopAfterFirst(ScriptedMessenger):
+        async def deliver(self, delivery: Delivery) -> Outcome:
+            await asyncio.wait_for(claimed_ahead.wait(), timeout=5)
+            stop.set()
+            return await super().deliver(delivery)
+
+    messenger = StopAfterFirst()
+    worker = OutboxWorker(db, {"tg": messenger}, clock, batch=1, idle_seconds=0.01)
+    real = worker._claim
+
+    async def watched(now: datetime, lease_until: datetime) -> tuple[list[Delivery], int]:
+        claimed = await real(now, lease_until)
+        if [d.key for d in claimed[0]] == ["b"]:
+            claimed_ahead.set()
+        return claimed
+
+    worker._claim = watched  # type: ignore[method-assign]
+    await put(db, clock, "a")
+    await put(db, clock, "b", target="2002")
+    await asyncio.wait_for(worker.run(stop), timeout=10)
+    assert messenger.keys() == ["a"]
+    left = await row(db, "b")
+    assert left.status == "pending" and left.next_attempt_at <= clock.now()
+    assert await worker.run_once() == 1 and messenger.keys() == ["a", "b"]
+
+
 async def test_run_loop_survives_database_errors_and_stops(db: Database, clock: ManualClock) -> None:
     messenger = ScriptedMessenger()
     worker = OutboxWorker(db, {"tg": messenger}, clock, idle_seconds=0.01)
     calls = 0
-    real = worker.run_once
+    real = worker._claim_due
 
-    async def flaky() -> int:
+    async def flaky() -> Claim:
         nonlocal calls
         calls += 1
         if calls == 1:
             raise ConnectionError("database went away")
         return await real()
 
-    worker.run_once = flaky  # type: ignore[method-assign]
+    worker._claim_due = flaky  # type: ignore[method-assign]
     await put(db, clock, "a")
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
