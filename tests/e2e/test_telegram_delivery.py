@@ -16,7 +16,6 @@ from bot.catalog import seed_catalog
 from bot.clock import ManualClock
 from bot.i18n import Translator
 from bot.outbox import Delivery, Failed, Kind, OutboxWorker, Outcome, Sent, enqueue, envelope
-from bot.pacing import TokenBucket
 from dialogs.view import Button, Text, View
 from handlers.telegram.messenger import TelegramMessenger
 from storage.db import Database, migrate
@@ -343,13 +342,3 @@ async def test_messages_to_one_chat_keep_their_order(
     clock.advance(timedelta(seconds=3))
     await worker.run_once()
     assert [m.text for m in citizen.messages()] == ["1", "2", "3"]
-
-
-async def test_token_bucket_paces_sends() -> None:
-    bucket = TokenBucket(rate=20, burst=2)
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    for _ in range(4):
-        await bucket.take()
-    # Two at once from the burst, then one every 50 ms.
-    assert loop.time() - started >= 0.09
