@@ -448,20 +448,24 @@ class OutboxWorker:
     async def _claim(self, now: datetime, lease_until: datetime) -> tuple[list[Delivery], int]:
         """Lease the due rows this worker may send now; rows for unreachable citizens die here."""
         async with self._db.session() as session:
-            query = (
-                select(OutboxMessage)
-                .where(
-                    OutboxMessage.status == PENDING,
-                    OutboxMessage.next_attempt_at <= now,
-                    OutboxMessage.platform.in_(list(self._messengers)),
-                )
-                .order_by(OutboxMessage.id)
-                .limit(self._batch)
+            due = select(OutboxMessage).where(
+                OutboxMessage.status == PENDING,
+                OutboxMessage.next_attempt_at <= now,
+                OutboxMessage.platform.in_(list(self._messengers)),
             )
             if not self._db.is_sqlite:
                 # Several workers share the table: each takes rows nobody else is looking at.
-                query = query.with_for_update(skip_locked=True)
-            rows = list(await session.scalars(query))
+                due = due.with_for_update(skip_locked=True)
+            # Conversation first (answers, statuses), then notice rows: a message about a citizen's
+            # report must not queue behind a notice to 100,000 people.
+            rows = list(
+                await session.scalars(
+                    due.where(OutboxMessage.notice_id.is_(None)).order_by(OutboxMessage.id).limit(self._batch)
+                )
+            )
+            if len(rows) < self._batch:
+                notices = due.where(OutboxMessage.notice_id.is_not(None)).order_by(OutboxMessage.id)
+                rows += await session.scalars(notices.limit(self._batch - len(rows)))
             if not rows:
                 return [], 0
             dead = await self._unreachable_rows(session, rows)

@@ -326,7 +326,7 @@ class OutboxMessage(Base):
         # Per-target ordering looks up earlier pending rows of the same recipient.
         Index("ix_outbox_target", "platform", "target", "status"),
         # A notice's progress counts its rows by status; pause and cancel change them in bulk.
-        Index("ix_outbox_notice", "notice_id", "status"),
+        Index("ix_outbox_notice", "notice_id", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

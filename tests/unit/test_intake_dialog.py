@@ -3,11 +3,13 @@ then what the database holds."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from bot.app import App
 from bot.clock import ManualClock
@@ -434,13 +436,20 @@ async def test_storage_outage_is_apologised_for(sqlite_url: str, app_factory: An
     app: App = await app_factory(sqlite_url)
     chat = Chat(app)
     await consent(chat)
-    await app.db.engine.dispose()
-    original = app.db.url
-    broken = app.db.engine.url.set(database="/nonexistent/dir/x.sqlite3")
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-    app.db.engine = create_async_engine(broken)
-    app.db.sessions = async_sessionmaker(app.db.engine, expire_on_commit=False)
+    class Outage:
+        """Every session fails to open, as when the database file or server is gone."""
+
+        async def __aenter__(self) -> None:
+            raise OperationalError("BEGIN", None, sqlite3.OperationalError("unable to open database file"))
+
+        async def __aexit__(self, *exc_info: object) -> None:
+            return None
+
+    # Patched at the session factory rather than pointing the engine at a missing file: a failed
+    # aiosqlite connect leaves its worker thread behind, which later trips over the closed loop.
+    working = app.db.sessions
+    app.db.sessions = Outage  # type: ignore[assignment]
     await chat.press("Сообщить о проблеме")
     assert "техническая неполадка" in chat.text()
-    assert original
+    app.db.sessions = working

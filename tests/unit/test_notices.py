@@ -20,6 +20,8 @@ from bot.clock import ManualClock
 from bot.config import PROJECT_ROOT
 from bot.i18n import Translator
 from bot.notices import Audience, NoticeDraft, NoticeKind, notice_views, quiet_until
+from bot.outbox import Delivery, Kind, Outcome, Sent, enqueue, envelope
+from dialogs.view import View
 from storage.db import Database
 from storage.models import (
     Citizen,
@@ -568,3 +570,46 @@ def test_every_kind_has_a_header_in_both_languages(kind: NoticeKind) -> None:
     translator = Translator()
     for lang in ("ru", "en"):
         assert translator.has(lang, f"notice-head-{kind.value}")
+
+
+class Recorder:
+    """A messenger that records what it was asked to deliver."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+
+    async def deliver(self, delivery: Delivery) -> Outcome:
+        self.keys.append(delivery.key)
+        return Sent()
+
+
+async def test_conversation_messages_overtake_a_notice_in_progress(
+    database_url: str, app_factory: Any
+) -> None:
+    # An operator's answer written while 30 notice rows wait must go out in the next pass, not
+    # after the whole notice (with 100,000 recipients that would be the better part of an hour).
+    app: App = await app_factory(database_url)
+    for index in range(30):
+        await citizen(app, f"n{index}", subs=((M, "*"),))
+    notice_id = await app.notices.create(
+        NoticeDraft(NoticeKind.EMERGENCY, "Штормовое предупреждение", Audience(everyone=True)), "test"
+    )
+    assert await app.notices.confirm(notice_id) == 30
+    await citizen(app, "asker")
+    async with app.db.session() as session:
+        await enqueue(
+            session,
+            key="answer:1",
+            platform="tg",
+            kind=Kind.CITIZEN,
+            target="asker",
+            payload=envelope([View.of("notify-status", number="1")], "ru"),
+            now=app.services.clock.now(),
+        )
+    recorder = Recorder()
+    worker = app.outbox_worker({"tg": recorder}, batch=10, concurrency=1)
+    await worker.run_once()
+    assert recorder.keys[0] == "answer:1" and len(recorder.keys) == 10
+    while await worker.run_once():
+        pass
+    assert len(recorder.keys) == 31 and len(set(recorder.keys)) == 31
