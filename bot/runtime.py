@@ -119,7 +119,7 @@ async def _start_telegram(
     # Progress messages of notices going out, in the comms chats, a few times a minute.
     progress = NoticeProgress(bot, app.notices, app.services.translator, signer)
     tasks.append(asyncio.create_task(progress.run(stop), name="notice-progress"))
-    await publish_commands(bot)
+    await publish_commands(bot, app.services.translator)
     if webhook:
         assert settings.webhook_base_url is not None and settings.webhook_secret is not None
         url = settings.webhook_base_url.rstrip("/") + settings.webhook_path

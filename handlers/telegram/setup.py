@@ -9,9 +9,16 @@ from typing import Any
 from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.types import BotCommand, TelegramObject, Update
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeDefault,
+    TelegramObject,
+    Update,
+)
 
 from bot.app import App
+from bot.i18n import Translator
 from bot.outbox import OutboxWorker
 from handlers.telegram.citizen import AlbumGatherer, citizen_router
 from handlers.telegram.messenger import TelegramMessenger
@@ -19,20 +26,9 @@ from handlers.telegram.operator import CallbackSigner, operator_router
 from handlers.telegram.operator_cards import OperatorDesk
 from storage.state import UpdateLog
 
-COMMANDS_RU = [
-    BotCommand(command="report", description="Сообщить о проблеме"),
-    BotCommand(command="my", description="Мои обращения"),
-    BotCommand(command="language", description="Язык / Language"),
-    BotCommand(command="help", description="Помощь"),
-    BotCommand(command="cancel", description="Отменить"),
-]
-COMMANDS_EN = [
-    BotCommand(command="report", description="Report a problem"),
-    BotCommand(command="my", description="My reports"),
-    BotCommand(command="language", description="Language"),
-    BotCommand(command="help", description="Help"),
-    BotCommand(command="cancel", description="Cancel"),
-]
+# Command menus, described from the locale files (`locales/*/commands.ftl`).
+CITIZEN_COMMANDS = ("report", "my", "notices", "link", "language", "help", "policy", "forget", "cancel")
+GROUP_COMMANDS = ("notice", "cancel", "bind", "comms")
 
 
 class SkipRepeatedUpdates(BaseMiddleware):
@@ -112,7 +108,23 @@ def build_delivery(
     return app.outbox_worker({"tg": desk})
 
 
-async def publish_commands(bot: Bot) -> None:
-    """The command menu Telegram shows, per language."""
-    await bot.set_my_commands(COMMANDS_RU)
-    await bot.set_my_commands(COMMANDS_EN, language_code="en")
+def command_menu(translator: Translator, lang: str, names: tuple[str, ...], prefix: str) -> list[BotCommand]:
+    """A command menu in one language: each command with its description from the locale files."""
+    return [BotCommand(command=name, description=translator.text(lang, f"{prefix}{name}")) for name in names]
+
+
+async def publish_commands(bot: Bot, translator: Translator) -> None:
+    """The command menus Telegram shows: the citizen's in private chats, the staff's in groups."""
+    for lang in translator.languages:
+        # Russian is the default menu; other languages are shown to clients set to them.
+        code = None if lang == "ru" else lang
+        await bot.set_my_commands(
+            command_menu(translator, lang, CITIZEN_COMMANDS, "cmd-"),
+            scope=BotCommandScopeDefault(),
+            language_code=code,
+        )
+        await bot.set_my_commands(
+            command_menu(translator, lang, GROUP_COMMANDS, "cmd-group-"),
+            scope=BotCommandScopeAllGroupChats(),
+            language_code=code,
+        )

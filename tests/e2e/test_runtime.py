@@ -44,6 +44,13 @@ async def test_run_polls_answers_and_stops(tmp_path: Path, unused_tcp_port: int)
                 assert response.status == 200
                 assert (await response.json())["status"] == "ok"
             assert {"setMyCommands", "deleteWebhook"} <= {c.method for c in server.calls}
+            # Citizens see their commands, staff groups theirs, in Russian and English.
+            menus = {key: [c["command"] for c in commands] for key, commands in server.commands.items()}
+            citizen = ["report", "my", "notices", "link", "language", "help", "policy", "forget", "cancel"]
+            assert menus[("default", "")] == menus[("default", "en")] == citizen
+            assert menus[("all_group_chats", "")] == ["notice", "cancel", "bind", "comms"]
+            described = {c["description"] for c in server.commands[("default", "en")]}
+            assert "My reports" in described and "Notices and subscriptions" in described
         finally:
             process.send_signal(signal.SIGINT)
             code = await asyncio.wait_for(process.wait(), 20)
