@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.clock import Clock
+from bot.outbox import erase_citizen_messages
 from storage.db import Database
 from storage.models import Citizen, LinkCode, Report
 
@@ -109,7 +110,8 @@ class CitizenService:
         """Erase the citizen and the personal data in their reports; returns how many reports kept.
 
         The reports themselves stay (bodies must answer them), but no longer point to anyone and
-        lose the phone number, so nothing links them to the person. The dialog runner drops the
+        lose the phone number, so nothing links them to the person; messages not yet sent to them
+        are dropped and sent ones lose their address. The dialog runner drops the
         citizen's dialog state through its state store (SQL or Redis) in the same update.
         """
         async with self._db.session() as session:
@@ -120,6 +122,7 @@ class CitizenService:
                 update(Report).where(Report.citizen_id == citizen_id).values(citizen_id=None, phone=None)
             )
             person_id = citizen.person_id
+            await erase_citizen_messages(session, citizen.platform, citizen.platform_user_id)
             await session.delete(citizen)
             await session.flush()
             # The other accounts of the group stay linked to one another (their codes and

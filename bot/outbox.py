@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -231,6 +231,26 @@ def _user_id(platform: str, target: str) -> str:
     """A citizen target is the platform user id, optionally written "<platform>:<user_id>"."""
     prefix = f"{platform}:"
     return target[len(prefix) :] if target.startswith(prefix) else target
+
+
+# What a forgotten citizen's past messages are addressed to: the rows stay for the notices' totals.
+FORGOTTEN_TARGET = "forgotten"
+
+
+async def erase_citizen_messages(session: AsyncSession, platform: str, user_id: str) -> None:
+    """A citizen asked to be forgotten: nothing more is sent to them and no row keeps their address."""
+    theirs = and_(
+        OutboxMessage.kind == Kind.CITIZEN.value,
+        OutboxMessage.platform == platform,
+        OutboxMessage.target.in_([user_id, f"{platform}:{user_id}"]),
+    )
+    await session.execute(delete(OutboxMessage).where(theirs, OutboxMessage.status.not_in([SENT, DEAD])))
+    await session.execute(
+        update(OutboxMessage)
+        .where(theirs)
+        .values(target=FORGOTTEN_TARGET, payload={})
+        .execution_options(synchronize_session=False)
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -613,3 +613,39 @@ async def test_conversation_messages_overtake_a_notice_in_progress(
     while await worker.run_once():
         pass
     assert len(recorder.keys) == 31 and len(set(recorder.keys)) == 31
+
+
+async def test_a_forgotten_citizen_gets_nothing_more_and_leaves_no_address(
+    database_url: str, app_factory: Any
+) -> None:
+    app: App = await app_factory(database_url)
+    leaving = await citizen(app, "leaving", subs=((M, "*"),))
+    await citizen(app, "staying", subs=((M, "*"),))
+    first = await app.notices.create(NoticeDraft(NoticeKind.INFO, "Первое", Audience(everyone=True)), "test")
+    await app.notices.confirm(first)
+    recorder = Recorder()
+    worker = app.outbox_worker({"tg": recorder})
+    await worker.run_once()
+    second = await app.notices.create(NoticeDraft(NoticeKind.INFO, "Второе", Audience(everyone=True)), "t")
+    await app.notices.confirm(second)
+    async with app.db.session() as session:
+        await enqueue(
+            session,
+            key="answer:leaving",
+            platform="tg",
+            kind=Kind.CITIZEN,
+            target="leaving",
+            payload=envelope([View.of("notify-status", number="1")], "ru"),
+            now=app.services.clock.now(),
+        )
+
+    await app.services.citizens.forget(leaving)
+    recorder.keys.clear()
+    while await worker.run_once():
+        pass
+    assert recorder.keys == [f"notice:{second}:{leaving + 1}"]
+    async with app.db.session() as session:
+        targets = set(await session.scalars(select(OutboxMessage.target)))
+    assert "leaving" not in targets and "forgotten" in targets
+    # The first notice still counts its delivery to the citizen who left.
+    assert (await app.notices.stats(first)).sent == 2
