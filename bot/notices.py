@@ -227,6 +227,19 @@ class NoticeService:
             )
         return int(total or 0)
 
+    async def count_by_language(self, audience: Audience) -> dict[str, int]:
+        """Recipients per language they read the bot in (the notice's frame follows it)."""
+        if audience.is_empty():
+            return {}
+        chosen = recipients_query(audience).subquery()
+        async with self._db.session() as session:
+            rows = await session.execute(
+                select(Citizen.language, func.count())
+                .join(chosen, chosen.c.id == Citizen.id)
+                .group_by(Citizen.language)
+            )
+            return {str(language): int(count) for language, count in rows.all()}
+
     async def create(self, draft: NoticeDraft, author: str) -> int:
         """Store a draft notice; nothing is sent until `confirm`."""
         if not draft.text.strip():

@@ -540,16 +540,11 @@ async def show_audience(screen: Screen, draft: Draft, catalog: Catalog) -> None:
     )
 
 
-async def show_preview(screen: Screen, draft: Draft, catalog: Catalog, notices: NoticeService) -> None:
-    """The notice exactly as a citizen receives it (photo, then the text), then a summary to confirm."""
-    translator = screen.translator
+async def send_citizen_view(screen: Screen, draft: Draft, lang: str) -> None:
+    """The notice's text as citizens reading the bot in `lang` get it, with their buttons inert."""
     assert draft.kind is not None and draft.text is not None
-    audience = draft.get_audience()
-    count = await notices.count(audience)
-    await screen.say("comms-preview-head")
-    if draft.photo:
-        await screen.bot.send_photo(screen.chat_id, draft.photo, message_thread_id=screen.thread)
-    for outgoing in render(notice_views(draft.kind, draft.text, draft.claim, draft.source), LANG, translator):
+    views = notice_views(draft.kind, draft.text, draft.claim, draft.source)
+    for outgoing in render(views, lang, screen.translator):
         markup = outgoing.markup
         if isinstance(markup, InlineKeyboardMarkup):
             # The citizen's buttons, inert here: pressing one only says what it does for citizens.
@@ -565,6 +560,25 @@ async def show_preview(screen: Screen, draft: Draft, catalog: Catalog, notices: 
             message_thread_id=screen.thread,
             reply_markup=markup if isinstance(markup, InlineKeyboardMarkup) else None,
         )
+
+
+async def show_preview(screen: Screen, draft: Draft, catalog: Catalog, notices: NoticeService) -> None:
+    """The notice exactly as a citizen receives it (photo, then the text), then a summary to confirm."""
+    translator = screen.translator
+    assert draft.kind is not None and draft.text is not None
+    audience = draft.get_audience()
+    by_language = await notices.count_by_language(audience)
+    count = sum(by_language.values())
+    await screen.say("comms-preview-head")
+    if draft.photo:
+        await screen.bot.send_photo(screen.chat_id, draft.photo, message_thread_id=screen.thread)
+    await send_citizen_view(screen, draft, LANG)
+    # The text is the team's own; the frame around it (header, button) is in each citizen's language.
+    for lang in translator.languages:
+        if lang != LANG and by_language.get(lang):
+            language = t(translator, f"comms-language-{lang}")
+            await screen.say("comms-preview-language", {"language": language, "count": by_language[lang]})
+            await send_citizen_view(screen, draft, lang)
     timing = "comms-timing-urgent" if draft.kind == NoticeKind.EMERGENCY else "comms-timing-quiet"
     summary = t(
         translator,

@@ -110,3 +110,6 @@ comms-state-cancelled = cancelled
 comms-state-sending = sending
 comms-state-paused = paused
 comms-state-draft = not started
+comms-preview-language = This is how those reading the bot in { $language } see it ({ $count } recipients): your text, the bot's labels in their language:
+comms-language-en = English
+comms-language-ru = Russian

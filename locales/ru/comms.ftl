@@ -110,3 +110,6 @@ comms-state-cancelled = отменена
 comms-state-sending = идёт
 comms-state-paused = на паузе
 comms-state-draft = не начата
+comms-preview-language = Так его увидят те, кто читает бота на языке «{ $language }» (получателей: { $count }) — текст ваш, подписи бота на их языке:
+comms-language-en = английский
+comms-language-ru = русский

@@ -29,6 +29,7 @@ async def seed_citizens(
     users: range,
     municipality: str = "ekaterinburg",
     quiet: tuple[int, int] | None = None,
+    language: str = "ru",
 ) -> list[FakeUser]:
     """Telegram citizens subscribed to one municipality (no quiet hours unless given)."""
     now = app.services.clock.now()
@@ -37,7 +38,7 @@ async def seed_citizens(
             citizen = Citizen(
                 platform="tg",
                 platform_user_id=str(uid),
-                language="ru",
+                language=language,
                 consent_at=now,
                 quiet_from=quiet[0] if quiet else None,
                 quiet_to=quiet[1] if quiet else None,
@@ -175,6 +176,32 @@ async def test_compose_preview_send_and_progress(database_url: str, app_factory:
             notice = await session.scalar(select(Notice))
         assert notice is not None and notice.status == "done" and notice.recipients == 4
         assert notice.author.startswith("tg:701")
+        await bot.session.close()
+
+
+async def test_preview_shows_each_language_its_recipients_read(sqlite_url: str, app_factory: Any) -> None:
+    async with FakeTelegramServer() as server:
+        app: App = await app_factory(sqlite_url)
+        bot, _signer, dispatcher, worker = wire(server, app)
+        [russian] = await seed_citizens(app, server, range(5101, 5102))
+        english = await seed_citizens(app, server, range(5102, 5104), language="en")
+        chat, admin, member = comms_chat(server)
+        async with server.polling(dispatcher, bot):
+            await bind(chat, admin)
+            preview = await compose_info(chat, member, WATER, "Екатеринбург")
+            texts = [m.text or "" for m in preview]
+            assert "Получателей: 3" in texts[-1]
+            [label] = [text for text in texts if "на языке «английский»" in text]
+            assert "получателей: 2" in label
+            [shown_en] = [m for m in preview if (m.text or "").startswith("ℹ️ Information from")]
+            assert WATER in (shown_en.text or "") and shown_en.inline_buttons == ["🔕 Unsubscribe"]
+            await press(chat, member, "✅ Отправить", "📣 Информирование №")
+            assert await deliver_all(worker) == 3
+        for citizen in english:
+            [received] = citizen.messages()
+            assert received.text == shown_en.text and received.inline_buttons == shown_en.inline_buttons
+        [received_ru] = russian.messages()
+        assert (received_ru.text or "").startswith("ℹ️ Информация ЦУР")
         await bot.session.close()
 
 
