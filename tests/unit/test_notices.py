@@ -572,6 +572,20 @@ def test_every_kind_has_a_header_in_both_languages(kind: NoticeKind) -> None:
         assert translator.has(lang, f"notice-head-{kind.value}")
 
 
+async def queue_answer(app: App, key: str, target: str) -> None:
+    """A conversation message (a status change of a report) queued for a Telegram citizen."""
+    async with app.db.session() as session:
+        await enqueue(
+            session,
+            key=key,
+            platform="tg",
+            kind=Kind.CITIZEN,
+            target=target,
+            payload=envelope([View.of("notify-status", number="1")], "ru"),
+            now=app.services.clock.now(),
+        )
+
+
 class Recorder:
     """A messenger that records what it was asked to deliver."""
 
@@ -596,16 +610,7 @@ async def test_conversation_messages_overtake_a_notice_in_progress(
     )
     assert await app.notices.confirm(notice_id) == 30
     await citizen(app, "asker")
-    async with app.db.session() as session:
-        await enqueue(
-            session,
-            key="answer:1",
-            platform="tg",
-            kind=Kind.CITIZEN,
-            target="asker",
-            payload=envelope([View.of("notify-status", number="1")], "ru"),
-            now=app.services.clock.now(),
-        )
+    await queue_answer(app, "answer:1", "asker")
     recorder = Recorder()
     worker = app.outbox_worker({"tg": recorder}, batch=10, concurrency=1)
     await worker.run_once()
@@ -628,16 +633,7 @@ async def test_a_forgotten_citizen_gets_nothing_more_and_leaves_no_address(
     await worker.run_once()
     second = await app.notices.create(NoticeDraft(NoticeKind.INFO, "Второе", Audience(everyone=True)), "t")
     await app.notices.confirm(second)
-    async with app.db.session() as session:
-        await enqueue(
-            session,
-            key="answer:leaving",
-            platform="tg",
-            kind=Kind.CITIZEN,
-            target="leaving",
-            payload=envelope([View.of("notify-status", number="1")], "ru"),
-            now=app.services.clock.now(),
-        )
+    await queue_answer(app, "answer:leaving", "leaving")
 
     await app.services.citizens.forget(leaving)
     recorder.keys.clear()
