@@ -259,7 +259,6 @@ class Claim:
 
     deliveries: list[Delivery]
     handled: int
-    now: datetime
     lease_until: datetime
 
 
@@ -346,7 +345,7 @@ class OutboxWorker:
         now = self._clock.now()
         lease_until = now + LEASE
         deliveries, handled = await self._claim(now, lease_until)
-        return Claim(deliveries, handled, now, lease_until)
+        return Claim(deliveries, handled, lease_until)
 
     async def _deliver_claim(self, claim: Claim) -> int:
         """Deliver what one claim leased and record the outcomes; returns rows handled."""

@@ -18,7 +18,7 @@ from aiogram.types import (
 )
 
 from bot.app import App
-from bot.i18n import Translator
+from bot.i18n import DEFAULT_LANGUAGE, Translator
 from bot.outbox import OutboxWorker
 from handlers.telegram.citizen import AlbumGatherer, citizen_router
 from handlers.telegram.messenger import TelegramMessenger
@@ -116,8 +116,8 @@ def command_menu(translator: Translator, lang: str, names: tuple[str, ...], pref
 async def publish_commands(bot: Bot, translator: Translator) -> None:
     """The command menus Telegram shows: the citizen's in private chats, the staff's in groups."""
     for lang in translator.languages:
-        # Russian is the default menu; other languages are shown to clients set to them.
-        code = None if lang == "ru" else lang
+        # The default language's menu is the one without a language code; others go to clients set to them.
+        code = None if lang == DEFAULT_LANGUAGE else lang
         await bot.set_my_commands(
             command_menu(translator, lang, CITIZEN_COMMANDS, "cmd-"),
             scope=BotCommandScopeDefault(),
