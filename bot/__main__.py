@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     for name in ("status", "pause", "resume", "cancel"):
         actions.add_parser(name, help=f"{name} a notice").add_argument("notice_id", type=int)
     actions.add_parser("list", help="the latest notices")
+    from bot.staff_cli import add_staff_parsers
+
+    add_staff_parsers(commands)
     return parser
 
 
@@ -114,6 +117,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.notice_cli import run_notice_command
 
         return asyncio.run(run_notice_command(settings, args))
+    if args.command in ("staff", "audit"):
+        from bot.staff_cli import run_audit_command, run_staff_command
+
+        run = run_staff_command if args.command == "staff" else run_audit_command
+        return asyncio.run(run(settings, args))
     if args.command == "contacts":
         user_id = None if args.user_id == "-" else args.user_id
         return asyncio.run(_contacts(settings, args.sector_id, args.level, user_id, args.name))

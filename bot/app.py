@@ -26,6 +26,7 @@ from bot.outbox import Delivery, Messenger, OutboxWorker
 from bot.report_actions import ReportActions
 from bot.reports import ReportService
 from bot.sla import seed_block_contacts
+from bot.staff import StaffService
 from bot.subscriptions import SubscriptionService
 from dialogs.engine import DialogRunner, DialogServices
 from dialogs.registry import build_dialogs
@@ -55,6 +56,7 @@ class App:
     actions: ReportActions
     calendar: WorkCalendar
     notices: NoticeService
+    staff: StaffService
 
     def outbox_worker(self, messengers: Mapping[str, Messenger], **options: Any) -> OutboxWorker:
         """A delivery worker for these messengers; the operators hear when a citizen is unreachable."""
@@ -128,4 +130,5 @@ async def build_app(
         else DialogRunner(services, dialogs)
     )
     notices = NoticeService(db, clock, ZoneInfo(settings.timezone))
-    return App(settings, db, redis, services, runner, update_log, actions, calendar, notices)
+    staff = StaffService(db, clock, catalog.staff_scopes())
+    return App(settings, db, redis, services, runner, update_log, actions, calendar, notices, staff)

@@ -183,6 +183,14 @@ class Catalog:
         found = self.municipalities.get(municipality_id)
         return found.name if found else None
 
+    def staff_scopes(self) -> dict[str, list[str]]:
+        """The ids a staff role's scope may name, by kind (body, sector, municipality)."""
+        return {
+            "body": list(self.bodies),
+            "sector": list(self.sectors),
+            "municipality": [m.id for m in self.municipalities.all()],
+        }
+
     def route(self, sector_id: str | None, municipality_id: str | None) -> str:
         """The body whose queue gets a report of this sector and place."""
         return self.routing.route(sector_id, municipality_id)

@@ -73,6 +73,7 @@ def build_dispatcher(app: App, *, skip_repeats: bool, signer: CallbackSigner) ->
         signer=signer,
         operator_state=app.services.state,
         notices=app.notices,
+        staff=app.staff,
     )
     if skip_repeats:
         dispatcher.update.outer_middleware(SkipRepeatedUpdates(app.update_log))

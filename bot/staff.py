@@ -1,0 +1,410 @@
+"""The staff registry: who holds which role, and the one place that answers "may this person do this?".
+
+A right is a role held now in the registry. Chat-admin status, chat membership or an `Operator`
+bookkeeping row grant nothing here; the chat handlers, the comms composer, the CLI and the HTTP API
+all ask `StaffService.may` / `require` with the same `Right` names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.audit import AuditAction, record
+from bot.clock import Clock
+from storage.db import Database
+from storage.models import StaffInvite, StaffMember, StaffRole
+
+INVITE_TTL = timedelta(hours=24)
+INVITE_PREFIX = "inv_"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    OPERATOR = "operator"
+    HEAD = "head"
+    CURATOR = "curator"
+    COMMS = "comms"
+    MCU = "mcu"
+
+
+# What a role's scope names; roles missing here hold no scope and cover every one.
+SCOPE_KIND: dict[Role, str] = {
+    Role.OPERATOR: "body",
+    Role.HEAD: "sector",
+    Role.CURATOR: "sector",
+    Role.MCU: "municipality",
+}
+
+
+class Right(StrEnum):
+    """Things staff do; `RULES` says which roles grant each."""
+
+    MANAGE_STAFF = "manage_staff"  # invite, revoke, list the registry
+    BIND_CHAT = "bind_chat"  # bind / unbind operator and comms chats, strict mode
+    OPERATE = "operate"  # act on a body's reports as a registered operator (scope: body)
+    COMPOSE_NOTICE = "compose_notice"
+    APPROVE_NOTICE = "approve_notice"
+    READ_MUNICIPALITY = "read_municipality"  # a municipal centre reads its share (scope: municipality)
+    OVERSEE_SECTOR = "oversee_sector"  # block head / curator (scope: sector)
+    READ_AUDIT = "read_audit"
+
+
+RULES: dict[Right, tuple[Role, ...]] = {
+    Right.MANAGE_STAFF: (Role.ADMIN,),
+    Right.BIND_CHAT: (Role.ADMIN,),
+    # ЦУР administrators supervise every queue.
+    Right.OPERATE: (Role.ADMIN, Role.OPERATOR),
+    Right.COMPOSE_NOTICE: (Role.COMMS,),
+    Right.APPROVE_NOTICE: (Role.COMMS, Role.ADMIN),
+    Right.READ_MUNICIPALITY: (Role.ADMIN, Role.MCU),
+    Right.OVERSEE_SECTOR: (Role.ADMIN, Role.HEAD, Role.CURATOR),
+    Right.READ_AUDIT: (Role.ADMIN,),
+}
+
+SHELL_PLATFORM = "cli"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who asks: a messenger user, or the server's shell (whoever can run `python -m bot` there)."""
+
+    platform: str
+    user_id: str
+    name: str = ""
+    # A message sent on behalf of a chat (an anonymous group admin, a channel) names no person.
+    anonymous: bool = False
+
+    @classmethod
+    def telegram(cls, user_id: int | str, name: str = "", *, anonymous: bool = False) -> Principal:
+        return cls("tg", str(user_id), name, anonymous)
+
+    @classmethod
+    def shell(cls) -> Principal:
+        return cls(SHELL_PLATFORM, "shell", "cli")
+
+    @property
+    def is_shell(self) -> bool:
+        return self.platform == SHELL_PLATFORM
+
+    @property
+    def label(self) -> str:
+        return "cli" if self.is_shell else f"{self.platform}:{self.user_id}"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """The role (and its scope) that allowed an action; recorded in the audit trail."""
+
+    role: str
+    scope: str = ""
+
+
+SHELL_GRANT = Grant("shell")
+
+
+class NotAllowed(Exception):
+    """The registry grants no such right; `reason` is a locale key for the person refused."""
+
+    def __init__(self, reason: str = "staff-not-allowed") -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class StaffError(ValueError):
+    """A registry change that cannot be made (unknown role, bad scope, the last admin…)."""
+
+
+@dataclass(frozen=True)
+class StaffEntry:
+    """One member and the roles they hold now."""
+
+    platform_user_id: str
+    name: str
+    position: str
+    roles: tuple[Grant, ...]
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def parse_role(role: str, scope: str, known_scopes: dict[str, Sequence[str]] | None = None) -> Role:
+    """Validate a role and its scope; StaffError says what is wrong."""
+    try:
+        parsed = Role(role)
+    except ValueError as error:
+        raise StaffError(f"unknown role {role!r}: one of {', '.join(r.value for r in Role)}") from error
+    kind = SCOPE_KIND.get(parsed)
+    if kind is None and scope:
+        raise StaffError(f"role {parsed} takes no scope")
+    if kind is not None:
+        if not scope:
+            raise StaffError(f"role {parsed} needs a {kind} id")
+        if known_scopes is not None and scope not in known_scopes.get(kind, ()):
+            raise StaffError(f"unknown {kind} {scope!r}")
+    return parsed
+
+
+class StaffService:
+    """Registry reads and changes, every change audited in its own transaction."""
+
+    def __init__(
+        self, db: Database, clock: Clock, known_scopes: dict[str, Sequence[str]] | None = None
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        # {"body": [...], "sector": [...], "municipality": [...]} to refuse typos in scopes.
+        self._known = known_scopes
+
+    # ----------------------------------------------------------------------------- checks
+    async def may(
+        self, who: Principal, right: Right, scope: str = "", *, session: AsyncSession | None = None
+    ) -> Grant | None:
+        """The role that grants `right` over `scope` to `who` now, or None."""
+        if who.anonymous:
+            return None
+        if who.is_shell:
+            # The server's shell configures the registry and chats; it is no person, so it
+            # composes or approves nothing (notices from the CLI name two registry members).
+            return SHELL_GRANT if right in (Right.MANAGE_STAFF, Right.BIND_CHAT, Right.READ_AUDIT) else None
+        if session is None:
+            async with self._db.session() as own:
+                return await self._may(own, who, right, scope)
+        return await self._may(session, who, right, scope)
+
+    async def _may(self, session: AsyncSession, who: Principal, right: Right, scope: str) -> Grant | None:
+        allowed = RULES[right]
+        rows = await session.execute(
+            select(StaffRole.role, StaffRole.scope)
+            .join(StaffMember, StaffMember.id == StaffRole.member_id)
+            .where(
+                StaffMember.platform == who.platform,
+                StaffMember.platform_user_id == who.user_id,
+                StaffRole.revoked_at.is_(None),
+                StaffRole.role.in_([r.value for r in allowed]),
+            )
+        )
+        best: Grant | None = None
+        for role, role_scope in rows:
+            scoped = SCOPE_KIND.get(Role(role)) is not None
+            if scoped and role_scope != scope:
+                continue
+            grant = Grant(role, role_scope)
+            # Report the most specific grant: "operator of X" says more in the audit than "admin".
+            if best is None or scoped:
+                best = grant
+        return best
+
+    async def require(
+        self, who: Principal, right: Right, scope: str = "", *, session: AsyncSession | None = None
+    ) -> Grant:
+        """Like `may`, but NotAllowed when nothing grants it."""
+        grant = await self.may(who, right, scope, session=session)
+        if grant is None:
+            raise NotAllowed("staff-anonymous" if who.anonymous else "staff-not-allowed")
+        return grant
+
+    async def roles(self, who: Principal) -> tuple[Grant, ...]:
+        """Every active role of `who` (for /whoami and the menus)."""
+        async with self._db.session() as session:
+            rows = await session.execute(
+                select(StaffRole.role, StaffRole.scope)
+                .join(StaffMember, StaffMember.id == StaffRole.member_id)
+                .where(
+                    StaffMember.platform == who.platform,
+                    StaffMember.platform_user_id == who.user_id,
+                    StaffRole.revoked_at.is_(None),
+                )
+                .order_by(StaffRole.id)
+            )
+            return tuple(Grant(role, scope) for role, scope in rows)
+
+    # ---------------------------------------------------------------------------- changes
+    async def add(
+        self,
+        by: Principal,
+        user_id: str,
+        role: str,
+        scope: str = "",
+        *,
+        name: str = "",
+        position: str = "",
+        platform: str = "tg",
+    ) -> bool:
+        """Grant a role (admins, or the shell); False when the person holds it already."""
+        parsed = parse_role(role, scope, self._known)
+        async with self._db.session() as session:
+            grant = await self.require(by, Right.MANAGE_STAFF, session=session)
+            added = await self._grant(session, platform, user_id, parsed, scope, by.label, name, position)
+            if added:
+                await record(
+                    session,
+                    actor=by.label,
+                    role=grant.role,
+                    action=AuditAction.STAFF_ADD,
+                    subject=f"{platform}:{user_id}",
+                    detail={"role": parsed.value, "scope": scope},
+                    at=self._clock.now(),
+                )
+            return added
+
+    async def _grant(
+        self,
+        session: AsyncSession,
+        platform: str,
+        user_id: str,
+        role: Role,
+        scope: str,
+        by: str,
+        name: str,
+        position: str,
+    ) -> bool:
+        member = await session.scalar(
+            select(StaffMember)
+            .where(StaffMember.platform == platform, StaffMember.platform_user_id == user_id)
+            .options(selectinload(StaffMember.roles))
+        )
+        if member is None:
+            member = StaffMember(platform=platform, platform_user_id=user_id, name=name[:200], position="")
+            member.roles = []
+            session.add(member)
+        if name:
+            member.name = name[:200]
+        if position:
+            member.position = position[:200]
+        if any(r.role == role and r.scope == scope and r.revoked_at is None for r in member.roles):
+            return False
+        member.roles.append(
+            StaffRole(role=role.value, scope=scope, granted_by=by, granted_at=self._clock.now())
+        )
+        await session.flush()
+        return True
+
+    async def revoke(
+        self, by: Principal, user_id: str, role: str | None = None, scope: str | None = None
+    ) -> int:
+        """Revoke matching active roles (all of them when `role` is None); the last admin stays."""
+        now = self._clock.now()
+        async with self._db.session() as session:
+            grant = await self.require(by, Right.MANAGE_STAFF, session=session)
+            query = (
+                select(StaffRole)
+                .join(StaffMember, StaffMember.id == StaffRole.member_id)
+                .where(StaffMember.platform_user_id == user_id, StaffRole.revoked_at.is_(None))
+                .with_for_update()
+            )
+            if role is not None:
+                query = query.where(StaffRole.role == role)
+            if scope is not None:
+                query = query.where(StaffRole.scope == scope)
+            rows = list(await session.scalars(query))
+            if any(r.role == Role.ADMIN for r in rows):
+                admins = await session.scalar(
+                    select(func.count(func.distinct(StaffRole.member_id))).where(
+                        StaffRole.role == Role.ADMIN.value, StaffRole.revoked_at.is_(None)
+                    )
+                )
+                if (admins or 0) <= 1:
+                    raise StaffError("the last admin cannot be revoked: add another admin first")
+            for row in rows:
+                row.revoked_at, row.revoked_by = now, by.label
+                await record(
+                    session,
+                    actor=by.label,
+                    role=grant.role,
+                    action=AuditAction.REVOKE,
+                    subject=f"tg:{user_id}",
+                    detail={"role": row.role, "scope": row.scope},
+                    at=now,
+                )
+            return len(rows)
+
+    async def members(self) -> list[StaffEntry]:
+        """Every member with at least one active role, oldest first."""
+        async with self._db.session() as session:
+            members = await session.scalars(
+                select(StaffMember).options(selectinload(StaffMember.roles)).order_by(StaffMember.id)
+            )
+            entries = []
+            for member in members:
+                active = tuple(Grant(r.role, r.scope) for r in member.roles if r.revoked_at is None)
+                if active:
+                    entries.append(StaffEntry(member.platform_user_id, member.name, member.position, active))
+            return entries
+
+    # ---------------------------------------------------------------------------- invites
+    async def invite(self, by: Principal, role: str, scope: str = "", *, chat_id: int | None = None) -> str:
+        """A one-time code (24 h) for one role and scope; only its hash is stored."""
+        parsed = parse_role(role, scope, self._known)
+        code = secrets.token_urlsafe(16)
+        now = self._clock.now()
+        async with self._db.session() as session:
+            grant = await self.require(by, Right.MANAGE_STAFF, session=session)
+            session.add(
+                StaffInvite(
+                    code_hash=hash_code(code),
+                    role=parsed.value,
+                    scope=scope,
+                    created_by=by.label,
+                    created_at=now,
+                    expires_at=now + INVITE_TTL,
+                )
+            )
+            await record(
+                session,
+                actor=by.label,
+                role=grant.role,
+                chat_id=chat_id,
+                action=AuditAction.INVITE,
+                subject=f"invite:{hash_code(code)[:12]}",
+                detail={"role": parsed.value, "scope": scope},
+                at=now,
+            )
+        return code
+
+    async def redeem(self, code: str, who: Principal, *, chat_id: int | None = None) -> Grant:
+        """Join with a code: single use, unexpired; NotAllowed("staff-invite-invalid") otherwise."""
+        if who.anonymous or who.is_shell or not code:
+            raise NotAllowed("staff-invite-invalid")
+        now = self._clock.now()
+        async with self._db.session() as session:
+            invite = await session.scalar(
+                select(StaffInvite).where(StaffInvite.code_hash == hash_code(code)).with_for_update()
+            )
+            if invite is None or invite.used_at is not None or invite.expires_at <= now:
+                # The same answer for unknown, used and expired codes: it tells a guesser nothing.
+                raise NotAllowed("staff-invite-invalid")
+            invite.used_at, invite.used_by = now, who.label
+            role = Role(invite.role)
+            await self._grant(
+                session, who.platform, who.user_id, role, invite.scope, invite.created_by, who.name, ""
+            )
+            await record(
+                session,
+                actor=who.label,
+                role=role.value,
+                chat_id=chat_id,
+                action=AuditAction.JOIN,
+                subject=f"invite:{invite.code_hash[:12]}",
+                detail={"role": role.value, "scope": invite.scope, "invited_by": invite.created_by},
+                at=now,
+            )
+            return Grant(role.value, invite.scope)
+
+    async def is_member(self, user_id: str, platform: str = "tg") -> bool:
+        """True when the person holds any active role (the CLI's --author / --approved-by)."""
+        return bool(await self.roles(Principal(platform, user_id)))
+
+
+def invite_start_parameter(code: str) -> str:
+    """The `/start` payload of an invite link (Telegram allows 64 characters of A-Z a-z 0-9 _ -)."""
+    return f"{INVITE_PREFIX}{code}"
