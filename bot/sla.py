@@ -30,6 +30,7 @@ from bot.deadlines import WorkCalendar
 from bot.outbox import Kind, enqueue, envelope
 from bot.report_actions import queue_card
 from bot.reports import OPEN_STATUSES, SYSTEM_ACTOR, Status, change_status
+from bot.staff import Role, role_holders
 from dialogs.view import View
 from storage.db import TRANSIENT_ERRORS, Database
 from storage.models import BlockContact, Body, Citizen, Report, Sector, SlaEvent
@@ -273,12 +274,19 @@ class SlaScheduler:
                 BlockContact.sector_id == report.sector_id, BlockContact.level == level
             )
         )
-        if contact is None:
+        # A head or curator in the staff registry outranks the configured contact.
+        holders = await role_holders(session, Role(level), report.sector_id)
+        user_id: str | None
+        if holders:
+            user_id, name = holders[0][0], holders[0][1] or level
+        elif contact is not None:
+            user_id, name = contact.platform_user_id, contact.name
+        else:
             log.warning("no %s for sector %s: the ЦУР handles report %s", level, report.sector_id, number)
             view = View.of("sla-no-contact", number=number, sector=sector_name, level=level)
             await self._topic(session, report, key, view, now)
             return
-        if contact.platform_user_id:
+        if user_id:
             first_overdue = _first_pending(report) and now >= report.first_reaction_due
             body = await session.get(Body, report.body_id)
             args: dict[str, Any] = {
@@ -296,15 +304,15 @@ class SlaScheduler:
                 key=f"{key}:direct",
                 platform="tg",
                 kind=Kind.DIRECT,
-                target=contact.platform_user_id,
+                target=user_id,
                 payload=envelope([direct], STAFF_LANGUAGE),
                 report_id=report.id,
                 now=now,
             )
         notified = (
-            View.of("sla-head-notified", number=number, name=contact.name)
+            View.of("sla-head-notified", number=number, name=name)
             if level == HEAD
-            else View.of("sla-curator-notified", number=number, name=contact.name)
+            else View.of("sla-curator-notified", number=number, name=name)
         )
         await self._topic(session, report, key, notified, now)
 

@@ -405,6 +405,22 @@ class StaffService:
         return bool(await self.roles(Principal(platform, user_id)))
 
 
+async def role_holders(session: AsyncSession, role: Role, scope: str) -> list[tuple[str, str]]:
+    """(Telegram user id, name) of everyone holding `role` over `scope` now, longest-serving first."""
+    rows = await session.execute(
+        select(StaffMember.platform_user_id, StaffMember.name)
+        .join(StaffRole, StaffRole.member_id == StaffMember.id)
+        .where(
+            StaffMember.platform == "tg",
+            StaffRole.role == role.value,
+            StaffRole.scope == scope,
+            StaffRole.revoked_at.is_(None),
+        )
+        .order_by(StaffRole.granted_at, StaffRole.id)
+    )
+    return [(user_id, name) for user_id, name in rows]
+
+
 def invite_start_parameter(code: str) -> str:
     """The `/start` payload of an invite link (Telegram allows 64 characters of A-Z a-z 0-9 _ -)."""
     return f"{INVITE_PREFIX}{code}"

@@ -443,3 +443,26 @@ async def test_a_failure_mid_event_leaves_no_event_without_its_messages(
     final = [m.idempotency_key for m in await sla_messages(app, rid)]
     assert sorted(final) == sorted([f"sla:{rid}:overdue_first", f"sla:{rid}:head"])
     assert await event_count(app) == 2
+
+
+async def test_a_head_in_the_staff_registry_gets_the_escalation(
+    database_url: str, app_factory: Any, clock: ManualClock
+) -> None:
+    from bot.staff import Principal
+
+    app, sla = await setup(app_factory, database_url)
+    await set_block_contact(app.db, "housing", "head", HEAD_USER)
+    await app.staff.add(Principal.shell(), "888001", "head", "housing", name="Иванова И. И.")
+    # Another sector's head is not asked.
+    await app.staff.add(Principal.shell(), "888002", "head", "roads")
+    rid = await file_report(app)
+    clock.set(local(2026, 11, 24, 14))
+    assert await sla.tick() == [(rid, "overdue_first"), (rid, "head")]
+    messages = await sla_messages(app, rid)
+    assert [(m.kind, m.target) for m in messages] == [
+        ("topic", f"report:{rid}"),
+        ("direct", "888001"),
+        ("topic", f"report:{rid}"),
+    ]
+    [notified] = views_of(messages[2].payload)[0].lines
+    assert notified.args["name"] == "Иванова И. И."
