@@ -27,6 +27,7 @@ class AuditAction(StrEnum):
     REVOKE = "revoke"
     REPORT_ACTION = "report_action"
     PHONE_SHOWN = "phone_shown"
+    MUNICIPALITY_READ = "municipality_read"
     NOTICE_COMPOSED = "notice_composed"
     NOTICE_APPROVED = "notice_approved"
     NOTICE_SENT = "notice_sent"
