@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     bind = commands.add_parser("bind", help="make a Telegram chat the operator chat of a body")
     bind.add_argument("body_id", help="body id, see `bodies`")
     bind.add_argument("chat_id", type=int, help="Telegram chat id of the supergroup (negative)")
+    bind.add_argument("--yes", action="store_true", help="confirm moving a body or chat bound already")
     contacts = commands.add_parser("contacts", help="set a sector block's head or curator (escalation)")
     contacts.add_argument("sector_id")
     contacts.add_argument("level", choices=["head", "curator"])
@@ -42,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     contacts.add_argument("--name", default=None, help="name or position shown in the operator chat")
     comms = commands.add_parser("comms", help="make a Telegram chat a comms chat (members compose notices)")
     comms.add_argument("chat_id", type=int, help="Telegram chat id of the group (negative)")
+    comms.add_argument("--off", action="store_true", help="the chat stops being a comms chat")
     notice = commands.add_parser("notice", help="targeted notices: send, status, pause, resume, cancel, list")
     actions = notice.add_subparsers(dest="action", required=True)
     send = actions.add_parser("send", help="plan a notice for an audience (the running bot delivers it)")
@@ -110,9 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "sectors":
         return asyncio.run(_sectors(settings))
     if args.command == "bind":
-        return asyncio.run(_bind(settings, args.body_id, args.chat_id))
+        return asyncio.run(_bind(settings, args.body_id, args.chat_id, confirmed=args.yes))
     if args.command == "comms":
-        return asyncio.run(_comms(settings, args.chat_id))
+        return asyncio.run(_comms(settings, args.chat_id, off=args.off))
     if args.command == "notice":
         from bot.notice_cli import run_notice_command
 
@@ -175,26 +177,39 @@ async def _sectors(settings: Settings) -> int:
     return 0
 
 
-async def _bind(settings: Settings, body_id: str, chat_id: int) -> int:
-    from bot.catalog import Catalog
-    from bot.chats import bind_chat
+async def _bind(settings: Settings, body_id: str, chat_id: int, *, confirmed: bool) -> int:
+    from bot.chats import Outcome, chat_bindings
+    from bot.staff import Principal
 
     async with database(settings) as db:
-        catalog = await Catalog.load(db)
-        if body_id not in catalog.bodies:
+        bindings = await chat_bindings(db)
+        if not bindings.knows(body_id):
             print(f"unknown body {body_id!r}; see `python -m bot bodies`", file=sys.stderr)
             return 2
-        await bind_chat(db, body_id, chat_id, "cli")
+        # The same checked, audited path as /bind: the shell holds the right to bind chats.
+        change = await bindings.bind(Principal.shell(), body_id, chat_id, confirmed=confirmed)
+    if change.outcome is Outcome.CONFIRM:
+        if change.old_chat_id is not None:
+            print(f"{body_id} is served by chat {change.old_chat_id} now; it would move", file=sys.stderr)
+        if change.old_body_id is not None:
+            print(f"chat {chat_id} serves {change.old_body_id} now; it would stop", file=sys.stderr)
+        print("nothing changed: repeat with --yes to confirm", file=sys.stderr)
+        return 2
     print(f"chat {chat_id} is the operator chat of {body_id}")
     return 0
 
 
-async def _comms(settings: Settings, chat_id: int) -> int:
-    from storage.models import CommsChat
+async def _comms(settings: Settings, chat_id: int, *, off: bool) -> int:
+    from bot.chats import chat_bindings
+    from bot.staff import Principal
 
-    async with database(settings) as db, db.session() as session:
-        await session.merge(CommsChat(chat_id=chat_id, bound_by="cli"))
-    print(f"chat {chat_id} is a comms chat")
+    async with database(settings) as db:
+        bindings = await chat_bindings(db)
+        if off:
+            await bindings.unbind_comms(Principal.shell(), chat_id)
+        else:
+            await bindings.bind_comms(Principal.shell(), chat_id)
+    print(f"chat {chat_id} is {'no longer a' if off else 'a'} comms chat")
     return 0
 
 

@@ -1,10 +1,11 @@
 """The comms team's chat: members compose notices to citizens, preview them, send, and watch them go out.
 
-A group becomes a comms chat when one of its administrators sends `/comms` (a `CommsChat` row;
-`/comms off` undoes it). There, `/notice` starts a draft kept per (chat, member) in the state store
-under "comms:<chat>:<member>": kind → text (a fact-check: claim, facts, source; a photo with a
-caption is text and photo) → audience (combinable filters) → a preview rendered exactly as a
-citizen receives it, with the number of recipients → send. `/cancel` drops the draft.
+A group becomes a comms chat when a ЦУР administrator sends `/comms` there
+(`handlers.telegram.binding`; `/comms off` undoes it). There, `/notice` starts a draft kept per
+(chat, member) in the state store under "comms:<chat>:<member>": kind → text (a fact-check: claim,
+facts, source; a photo with a caption is text and photo) → audience (combinable filters) → a
+preview rendered exactly as a citizen receives it, with the number of recipients → send.
+`/cancel` drops the draft.
 
 Once sent, one message in the chat shows the notice's progress; `NoticeProgress` edits it a few
 times a minute, and its buttons pause, resume or cancel the notice. The deliveries themselves are
@@ -34,11 +35,12 @@ from typing import Any
 from aiogram import Bot, F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramRetryAfter
-from aiogram.filters import Command, CommandObject, Filter
+from aiogram.filters import Command, Filter
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from bot.catalog import Catalog
+from bot.chats import is_comms_chat
 from bot.i18n import Args, Translator
 from bot.notices import (
     TEXT_LIMIT,
@@ -50,11 +52,10 @@ from bot.notices import (
     NoticeStatus,
     notice_views,
 )
-from handlers.telegram.chat_admins import sent_by_admin
 from handlers.telegram.operator import CallbackSigner
 from handlers.telegram.render import render
 from storage.db import Database
-from storage.models import CommsChat, Report
+from storage.models import Report
 from storage.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -109,24 +110,6 @@ class CommsCallbacks:
 
     def button(self, text: str, action: str, ident: int, chat_id: int) -> InlineKeyboardButton:
         return InlineKeyboardButton(text=text[:64], callback_data=self.sign(action, ident, chat_id))
-
-
-# ------------------------------------------------------------------------------ comms chats
-
-
-async def is_comms_chat(db: Database, chat_id: int) -> bool:
-    async with db.session() as session:
-        return await session.get(CommsChat, chat_id) is not None
-
-
-async def bind_comms_chat(db: Database, chat_id: int, by: str) -> None:
-    async with db.session() as session:
-        await session.merge(CommsChat(chat_id=chat_id, bound_by=by[:64]))
-
-
-async def unbind_comms_chat(db: Database, chat_id: int) -> None:
-    async with db.session() as session:
-        await session.execute(delete(CommsChat).where(CommsChat.chat_id == chat_id))
 
 
 # ------------------------------------------------------------------------------ the draft
@@ -598,23 +581,6 @@ def comms_router() -> Router:
     router = Router(name="comms")
     router.message.filter(F.chat.type.in_(GROUP_TYPES))
     router.callback_query.filter(F.data.startswith(f"{PREFIX}:"))
-
-    @router.message(Command("comms"))
-    async def bind(
-        message: Message, command: CommandObject, bot: Bot, db: Database, translator: Translator
-    ) -> None:
-        user = message.from_user
-        if user is None:
-            return
-        if not await sent_by_admin(bot, message):
-            await message.reply(t(translator, "comms-admins-only"))
-            return
-        if (command.args or "").strip().lower() == "off":
-            await unbind_comms_chat(db, message.chat.id)
-            await message.reply(t(translator, "comms-unbound"))
-            return
-        await bind_comms_chat(db, message.chat.id, f"tg:{user.id}")
-        await message.reply(t(translator, "comms-bound"))
 
     @router.message(Command("notice"))
     async def start(

@@ -14,16 +14,13 @@ import logging
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from sqlalchemy import select
 
 from bot.catalog import Catalog
-from bot.chats import bind_chat
 from bot.i18n import Translator
 from bot.report_actions import ActionRefused, Actor, ReportActions
 from bot.reports import Status
-from handlers.telegram.chat_admins import sent_by_admin
 from storage.db import Database
 from storage.models import Report, ReportThread
 from storage.state import StateStore
@@ -107,30 +104,6 @@ def operator_router() -> Router:
     router = Router(name="operator")
     router.message.filter(F.chat.type == "supergroup")
     router.callback_query.filter(F.message.chat.type == "supergroup")
-
-    @router.message(Command("bind"))
-    async def bind(
-        message: Message,
-        command: CommandObject,
-        bot: Bot,
-        db: Database,
-        catalog: Catalog,
-        translator: Translator,
-    ) -> None:
-        user = message.from_user
-        if user is None:
-            return
-        if not await sent_by_admin(bot, message):
-            await message.reply(translator.text(OPERATOR_LANG, "op-bind-admins-only"))
-            return
-        body_id = (command.args or "").strip()
-        if body_id not in catalog.bodies:
-            await message.reply(translator.text(OPERATOR_LANG, "op-bind-usage"))
-            return
-        await bind_chat(db, body_id, message.chat.id, f"tg:{user.id}")
-        await message.reply(
-            translator.text(OPERATOR_LANG, "op-bound", {"body": catalog.body(body_id).name_ru})
-        )
 
     @router.callback_query(F.data.startswith("op:"))
     async def on_action(

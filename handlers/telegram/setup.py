@@ -18,6 +18,7 @@ from aiogram.types import (
 )
 
 from bot.app import App
+from bot.chats import ChatBindings
 from bot.i18n import DEFAULT_LANGUAGE, Translator
 from bot.outbox import OutboxWorker
 from handlers.telegram.citizen import AlbumGatherer, citizen_router
@@ -28,7 +29,7 @@ from storage.state import UpdateLog
 
 # Command menus, described from the locale files (`locales/*/commands.ftl`).
 CITIZEN_COMMANDS = ("report", "my", "notices", "link", "language", "help", "policy", "forget", "cancel")
-GROUP_COMMANDS = ("notice", "cancel", "bind", "comms")
+GROUP_COMMANDS = ("notice", "cancel", "bind", "unbind", "comms", "strict")
 
 
 class SkipRepeatedUpdates(BaseMiddleware):
@@ -61,7 +62,9 @@ def callback_signer(token: str) -> CallbackSigner:
 
 def build_dispatcher(app: App, *, skip_repeats: bool, signer: CallbackSigner) -> Dispatcher:
     """Routers per audience; services reach handlers as workflow data, not globals."""
+    from handlers.telegram.binding import binding_router
     from handlers.telegram.comms import comms_router
+    from handlers.telegram.staff_commands import staff_router
 
     dispatcher = Dispatcher(
         runner=app.runner,
@@ -74,11 +77,16 @@ def build_dispatcher(app: App, *, skip_repeats: bool, signer: CallbackSigner) ->
         operator_state=app.services.state,
         notices=app.notices,
         staff=app.staff,
+        bindings=ChatBindings(app.db, app.staff, app.services.clock, app.services.catalog),
     )
     if skip_repeats:
         dispatcher.update.outer_middleware(SkipRepeatedUpdates(app.update_log))
-    # Comms chats before operator chats: the operator router takes every message in a topic.
-    dispatcher.include_routers(citizen_router(), comms_router(), operator_router())
+    # Staff commands first: an anonymous one is refused before anything else sees it, and an invite
+    # is redeemed before citizen intake. Comms chats before operator chats: the operator router takes
+    # every message in a topic.
+    dispatcher.include_routers(
+        staff_router(), citizen_router(), binding_router(), comms_router(), operator_router()
+    )
     return dispatcher
 
 

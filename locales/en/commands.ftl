@@ -12,5 +12,7 @@ cmd-cancel = Cancel
 
 cmd-group-notice = New notice (in the comms chat)
 cmd-group-cancel = Cancel the notice draft
-cmd-group-bind = Bind this chat to a body (chat admins)
-cmd-group-comms = Make this chat the comms chat (chat admins)
+cmd-group-bind = Bind this chat to a body (ЦУР administrators)
+cmd-group-unbind = Unbind this chat from its body (ЦУР administrators)
+cmd-group-comms = Make this chat the comms chat (ЦУР administrators)
+cmd-group-strict = Strict mode: on / off (ЦУР administrators)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.outbox import OutboxWorker
+from bot.staff import Principal
 from handlers.telegram.comms import NoticeProgress
 from storage.models import Citizen, Notice, Subscription
 from tests.e2e.test_operator_loop import deliver_all, wire
@@ -47,6 +48,12 @@ async def seed_citizens(
             await session.flush()
             session.add(Subscription(citizen_id=citizen.id, scope="municipality", value=municipality))
     return [server.user(uid) for uid in users]
+
+
+async def staff_roles(app: App) -> None:
+    """Anna (700) is a ЦУР administrator, Boris (701) composes notices: roles in the registry."""
+    await app.staff.add(Principal.shell(), "700", "admin")
+    await app.staff.add(Principal.shell(), "701", "comms")
 
 
 def comms_chat(server: FakeTelegramServer, chat_id: int = -100_900) -> tuple[FakeChat, FakeUser, FakeUser]:
@@ -136,6 +143,7 @@ async def test_compose_preview_send_and_progress(database_url: str, app_factory:
         blocked.block()
         elsewhere = (await seed_citizens(app, server, range(5005, 5006), municipality="nizhny-tagil"))[0]
         chat, admin, member = comms_chat(server)
+        await staff_roles(app)
         async with server.polling(dispatcher, bot):
             await bind(chat, admin)
             preview = await compose_info(chat, member, WATER, "Екатеринбург")
@@ -186,6 +194,7 @@ async def test_preview_shows_each_language_its_recipients_read(sqlite_url: str, 
         [russian] = await seed_citizens(app, server, range(5101, 5102))
         english = await seed_citizens(app, server, range(5102, 5104), language="en")
         chat, admin, member = comms_chat(server)
+        await staff_roles(app)
         async with server.polling(dispatcher, bot):
             await bind(chat, admin)
             preview = await compose_info(chat, member, WATER, "Екатеринбург")
@@ -211,6 +220,7 @@ async def test_fact_check_with_photo_keeps_its_layout(sqlite_url: str, app_facto
         bot, _signer, dispatcher, worker = wire(server, app)
         [citizen] = await seed_citizens(app, server, range(5101, 5102))
         chat, admin, member = comms_chat(server)
+        await staff_roles(app)
         async with server.polling(dispatcher, bot):
             await bind(chat, admin)
             await say(chat, member, "/notice", "Выберите тип")
@@ -255,6 +265,7 @@ async def test_pause_holds_the_rest_and_resume_sends_it(sqlite_url: str, app_fac
         bot, _signer, dispatcher, worker = wire(server, app)
         citizens = await seed_citizens(app, server, range(5201, 5206))
         chat, admin, member = comms_chat(server)
+        await staff_roles(app)
         ticker = NoticeProgress(bot, app.notices, app.services.translator)
         async with server.polling(dispatcher, bot):
             await bind(chat, admin)
@@ -296,6 +307,7 @@ async def test_cancel_stops_what_is_not_sent(sqlite_url: str, app_factory: Any) 
         bot, _signer, dispatcher, worker = wire(server, app)
         citizens = await seed_citizens(app, server, range(5301, 5305))
         chat, admin, member = comms_chat(server)
+        await staff_roles(app)
         ticker = NoticeProgress(bot, app.notices, app.services.translator)
         async with server.polling(dispatcher, bot):
             await bind(chat, admin)
@@ -340,6 +352,7 @@ async def test_emergency_ignores_quiet_hours_info_waits(sqlite_url: str, app_fac
         # 10:00 in Yekaterinburg: inside quiet hours 0–23.
         [citizen] = await seed_citizens(app, server, range(5401, 5402), quiet=(0, 23))
         chat, admin, member = comms_chat(server)
+        await staff_roles(app)
         ticker = NoticeProgress(bot, app.notices, app.services.translator)
         async with server.polling(dispatcher, bot):
             await bind(chat, admin)
@@ -374,6 +387,7 @@ async def test_refusals_forged_foreign_and_non_admin(sqlite_url: str, app_factor
         bot, signer, dispatcher, _worker = wire(server, app)
         await seed_citizens(app, server, range(5501, 5503))
         chat, admin, member = comms_chat(server)
+        await staff_roles(app)
         other, other_admin, _ = comms_chat(server, -100_901)
         other.add_member(other_admin, "administrator")
         stranger = server.user(702, first_name="Вера")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.outbox import OutboxWorker
+from bot.staff import Principal
 from handlers.telegram.operator import CallbackSigner
 from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher, callback_signer
 from storage.models import OutboxMessage, Report, ReportThread, StatusChange
@@ -78,6 +79,8 @@ async def test_report_card_actions_relay_and_feedback(database_url: str, app_fac
         outsider_chat = server.group(-100_777, "Чужой чат", is_forum=True)
         citizen = server.user(501)
 
+        # Rights come from the registry (Olga is a ЦУР administrator), not from her chat-admin status.
+        await app.staff.add(Principal.shell(), "900", "admin")
         async with server.polling(dispatcher, bot):
             await ops.send_text(admin, f"/bind {body_id}")
             assert "Чат привязан" in " ".join(m.text or "" for m in await ops.replies())
@@ -235,6 +238,8 @@ async def test_transfer_moves_the_report_to_the_other_bodys_chat(sqlite_url: str
         housing_chat.add_member(admin, "administrator")
         health_chat.add_member(medic, "administrator")
         citizen = server.user(502)
+        await app.staff.add(Principal.shell(), "910", "admin")
+        await app.staff.add(Principal.shell(), "911", "admin")
         async with server.polling(dispatcher, bot):
             await housing_chat.send_text(admin, f"/bind {housing_body}")
             await housing_chat.replies()

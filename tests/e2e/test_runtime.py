@@ -48,7 +48,7 @@ async def test_run_polls_answers_and_stops(tmp_path: Path, unused_tcp_port: int)
             menus = {key: [c["command"] for c in commands] for key, commands in server.commands.items()}
             citizen = ["report", "my", "notices", "link", "language", "help", "policy", "forget", "cancel"]
             assert menus[("default", "")] == menus[("default", "en")] == citizen
-            assert menus[("all_group_chats", "")] == ["notice", "cancel", "bind", "comms"]
+            assert menus[("all_group_chats", "")] == ["notice", "cancel", "bind", "unbind", "comms", "strict"]
             described = {c["description"] for c in server.commands[("default", "en")]}
             assert "My reports" in described and "Notices and subscriptions" in described
         finally:

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from bot.app import App
 from bot.outbox import Delivery, Kind, OutboxWorker, RetryAfter, Sent, Unreachable, enqueue, envelope
 from bot.pacing import SlidingWindow
+from bot.staff import Principal
 from dialogs.view import Text, View
 from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher, callback_signer
 from handlers.vk.messenger import VkMessenger
@@ -68,6 +69,7 @@ async def test_vk_citizen_and_telegram_operators(database_url: str, app_factory:
         admin = tg.user(900, first_name="Ольга")
         ops.add_member(admin, "administrator")
         body_id = app.services.catalog.route("housing", "ekaterinburg")
+        await app.staff.add(Principal.shell(), "900", "admin")
         async with tg.polling(dispatcher, bot), vk_long_poll(app, vk_server, photo_bot=bot) as chat:
             vk_worker = chat.worker()
             await ops.send_text(admin, f"/bind {body_id}")

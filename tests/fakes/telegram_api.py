@@ -1922,6 +1922,15 @@ class FakeTelegramServer(LoopbackServer):
 # --------------------------------------------------------------------------------------------
 
 
+# The placeholder sender Telegram puts in `from` of a message an anonymous group admin sends.
+GROUP_ANONYMOUS_BOT: dict[str, Any] = {
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
+
+
 class FakeUser:
     """A scripted citizen talking to the bot in a private chat (chat id == user id)."""
 
@@ -2174,6 +2183,14 @@ class FakeChat:
         if message_thread_id is not None and message_thread_id not in self._chat.topics:
             raise AssertionError(f"no topic {message_thread_id} in chat {self.id}: {self.topics()}")
         message = self.server._compose(self._chat, user.as_dict(), content, message_thread_id)
+        self.last_update_id = await self.server._deliver({"message": message})
+        return self.last_update_id
+
+    async def send_as_chat(self, text: str, message_thread_id: int | None = None) -> int:
+        """An anonymous administrator writes ``text``: as Telegram does, the message is sent on
+        behalf of the group (``sender_chat`` is the group, ``from`` the GroupAnonymousBot)."""
+        content: dict[str, Any] = {"text": text, "sender_chat": dict(self._chat.info)}
+        message = self.server._compose(self._chat, dict(GROUP_ANONYMOUS_BOT), content, message_thread_id)
         self.last_update_id = await self.server._deliver({"message": message})
         return self.last_update_id
 
