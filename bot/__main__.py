@@ -68,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     from bot.staff_cli import add_staff_parsers
 
     add_staff_parsers(commands)
+    commands.add_parser("purge", help="delete data past its retention period once (the bot does it hourly)")
     return parser
 
 
@@ -87,9 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from bot.redaction import setup_logging
+
+    # Tokens and secrets are masked in every line, tracebacks included (bot/redaction.py).
+    setup_logging(settings.log_level, secrets=_secrets(settings))
     # Migration chatter on every command start hides what the command printed.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.command == "run":
@@ -105,6 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Ctrl+C is the normal way to stop a foreground bot, not an error.
             return 0
         return 0
+    if args.command == "purge":
+        from bot.retention import run_purge_command
+
+        return asyncio.run(run_purge_command(settings))
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))
     if args.command == "bodies":
@@ -128,6 +134,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         user_id = None if args.user_id == "-" else args.user_id
         return asyncio.run(_contacts(settings, args.sector_id, args.level, user_id, args.name))
     return 2
+
+
+def _secrets(settings: Settings) -> list[str | None]:
+    values = (
+        settings.telegram_bot_token,
+        settings.vk_bot_token,
+        settings.webhook_secret,
+        settings.vk_callback_secret,
+    )
+    return [value.get_secret_value() if value else None for value in values]
 
 
 @asynccontextmanager

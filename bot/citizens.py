@@ -9,15 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import Select, delete, or_, select, update
+from sqlalchemy import Select, and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from bot.clock import Clock
-from bot.outbox import erase_citizen_messages
+from bot.contacts_mask import mask_contacts
+from bot.outbox import DEAD, SENT, Kind, erase_citizen_messages
 from storage.db import Database
-from storage.models import Citizen, LinkCode, Report
+from storage.models import Citizen, LinkCode, OutboxMessage, Report, Subscription
 
 # No 0/O, 1/I: a code is read on one screen and typed on another.
 LINK_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -28,6 +29,8 @@ LINK_MAX_FAILURES = 5
 LINK_FAILURE_WINDOW = timedelta(hours=1)
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—_.]+")
 _CODE_SHAPE = re.compile(f"[{LINK_ALPHABET}]{{{LINK_CODE_LENGTH}}}")
+# How report_actions.relay_to_topic keys a citizen's follow-up into the report's topic.
+CITIZEN_RELAY_KEY = "citizen-relay:"
 
 
 class LinkResult(StrEnum):
@@ -109,27 +112,42 @@ class CitizenService:
     async def forget(self, citizen_id: int) -> int:
         """Erase the citizen and the personal data in their reports; returns how many reports kept.
 
-        The reports themselves stay (bodies must answer them), but no longer point to anyone and
-        lose the phone number, so nothing links them to the person; messages not yet sent to them
-        are dropped and sent ones lose their address. The dialog runner drops the
-        citizen's dialog state through its state store (SQL or Redis) in the same update.
+        The reports themselves stay (bodies must answer them), but no longer point to anyone, lose
+        the phone number, and have phones and e-mails masked in their texts and history; their
+        cards are refreshed so operators no longer see them. Messages not yet sent to them, or not
+        yet relayed from them into a topic, are dropped; sent ones lose their address and content.
+        Messages already relayed into Telegram topics stay in Telegram: the bot cannot recall them.
+        The dialog runner drops the citizen's dialog state and flood counter (SQL or Redis) in the
+        same update.
         """
         async with self._db.session() as session:
             citizen = await session.get(Citizen, citizen_id)
             if citizen is None:
                 return 0
-            result = await session.execute(
-                update(Report).where(Report.citizen_id == citizen_id).values(citizen_id=None, phone=None)
+            reports = list(
+                await session.scalars(
+                    select(Report)
+                    .where(Report.citizen_id == citizen_id)
+                    .options(selectinload(Report.history))
+                    .order_by(Report.id)
+                )
             )
+            for report in reports:
+                _mask_report(report)
             person_id = citizen.person_id
             await erase_citizen_messages(session, citizen.platform, citizen.platform_user_id)
+            await _erase_relays(session, [report.id for report in reports])
+            # Explicit, not left to ON DELETE CASCADE: erasure must not depend on a pragma.
+            await session.execute(delete(Subscription).where(Subscription.citizen_id == citizen_id))
+            await session.execute(delete(LinkCode).where(LinkCode.citizen_id == citizen_id))
             await session.delete(citizen)
             await session.flush()
             # The other accounts of the group stay linked to one another (their codes and
-            # reports untouched; this account's codes go with it by ON DELETE CASCADE).
+            # reports untouched).
             if person_id is not None:
                 await _relabel(session, person_id)
-            return int(getattr(result, "rowcount", 0) or 0)
+            await _refresh_cards(session, reports, self._clock.now())
+            return len(reports)
 
     # Linking accounts --------------------------------------------------------------------------
 
@@ -229,6 +247,56 @@ class CitizenService:
                 .order_by(Citizen.id)
             )
             return [_info(row) for row in rows]
+
+
+def _mask_report(report: Report) -> None:
+    report.citizen_id = None
+    report.phone = None
+    report.text = mask_contacts(report.text)
+    if report.address:
+        report.address = mask_contacts(report.address)
+    if report.rating_comment:
+        report.rating_comment = mask_contacts(report.rating_comment)
+    for change in report.history:
+        if change.comment:
+            change.comment = mask_contacts(change.comment)
+
+
+async def _erase_relays(session: AsyncSession, report_ids: list[int]) -> None:
+    """The citizen's own words on their way into report topics: unsent ones dropped, sent ones emptied."""
+    if not report_ids:
+        return
+    relays = and_(
+        OutboxMessage.kind == Kind.TOPIC.value,
+        OutboxMessage.report_id.in_(report_ids),
+        OutboxMessage.idempotency_key.like(f"{CITIZEN_RELAY_KEY}%"),
+    )
+    await session.execute(delete(OutboxMessage).where(relays, OutboxMessage.status.not_in([SENT, DEAD])))
+    await session.execute(
+        update(OutboxMessage).where(relays).values(payload={}).execution_options(synchronize_session=False)
+    )
+
+
+async def _refresh_cards(session: AsyncSession, reports: list[Report], now: datetime) -> None:
+    """Queue each report's card again, so its topic shows the masked text and no phone.
+
+    A card message is queued once per state of the report, and erasure changes no state: the
+    finished card rows (each holds only the report id) are dropped so the same state queues anew.
+    """
+    # Imported here: report actions build on reports, which build on this module (linked_ids).
+    from bot.report_actions import queue_card
+
+    if not reports:
+        return
+    await session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.kind == Kind.REPORT_CARD.value,
+            OutboxMessage.report_id.in_([report.id for report in reports]),
+            OutboxMessage.status.in_([SENT, DEAD]),
+        )
+    )
+    for report in reports:
+        await queue_card(session, report, now)
 
 
 async def _relabel(session: AsyncSession, person_id: int) -> None:

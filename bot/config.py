@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import re
 from pathlib import Path
 
@@ -70,6 +71,19 @@ class Settings(BaseSettings):
     album_wait_seconds: float = Field(default=0.8, gt=0, description="How long to gather an album")
     timezone: str = Field(default="Asia/Yekaterinburg", description="Local time zone of the oblast")
     log_level: str = Field(default="INFO", description="Logging level")
+    # Retention (personal data is kept no longer than needed, 152-ФЗ art. 5): the running bot purges
+    # older rows hourly; `python -m bot purge` does it once.
+    retention_drafts_days: int = Field(
+        default=30, ge=1, description="Unfinished dialog drafts (SQL state store) are kept this long"
+    )
+    retention_updates_days: int = Field(
+        default=14,
+        ge=7,
+        description="Seen update ids are kept this long (at least 7: platforms redeliver for a day)",
+    )
+    retention_outbox_days: int = Field(
+        default=90, ge=1, description="Sent, dead and cancelled outbox messages are kept this long"
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -106,6 +120,50 @@ def telegram_token(settings: Settings) -> str | None:
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
         return None
     return require_telegram_token(settings)
+
+
+# Telegram's rule for setWebhook's secret_token; VK's Callback API secret key is Latin letters and
+# digits, up to 50. Both are at least 16 here: a short secret can be guessed by trying.
+WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+VK_CALLBACK_SECRET_RE = re.compile(r"^[A-Za-z0-9]{16,50}$")
+MIN_SECRET_LENGTH = 16
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The Telegram webhook secret token; ConfigError when it is missing, short or malformed."""
+    value = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    if len(value) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            "WEBHOOK_SECRET is not set or too short: webhook mode needs 16-256 characters of A-Z a-z 0-9 _ -"
+        )
+    if not WEBHOOK_SECRET_RE.match(value):
+        raise ConfigError("WEBHOOK_SECRET is malformed: use 16-256 characters of A-Z a-z 0-9 _ - only")
+    return value
+
+
+def vk_callback_secret(settings: Settings) -> str:
+    """The VK Callback API secret key; ConfigError when it is missing, short or malformed."""
+    value = settings.vk_callback_secret.get_secret_value() if settings.vk_callback_secret else ""
+    if len(value) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            "VK_CALLBACK_SECRET is not set or too short: give the Callback API server 16-50 Latin "
+            "letters and digits as its secret key"
+        )
+    if not VK_CALLBACK_SECRET_RE.match(value):
+        raise ConfigError("VK_CALLBACK_SECRET is malformed: use 16-50 Latin letters and digits only")
+    return value
+
+
+def secret_matches(presented: str, expected: str) -> bool:
+    """Constant-time comparison of a secret a request presented with ours.
+
+    On bytes: `secrets.compare_digest` refuses a str with non-ASCII characters (TypeError, a 500),
+    and whatever a stranger sends must be a plain "no". surrogatepass encodes any str, including
+    the surrogates aiohttp uses for undecodable header bytes.
+    """
+    return hmac.compare_digest(
+        presented.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
 
 
 def require_telegram_token(settings: Settings) -> str:

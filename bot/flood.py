@@ -36,6 +36,10 @@ class FloodGuard:
                 del self._hits[stale]
         return _verdict(len(hits), self.limit)
 
+    async def forget(self, key: str) -> None:
+        """Drop the counter of `key` (a citizen asked to be forgotten: it holds their user id)."""
+        self._hits.pop(key, None)
+
 
 class RedisFloodGuard(FloodGuard):
     """Fixed-window counter in Redis, shared by all workers."""
@@ -53,6 +57,11 @@ class RedisFloodGuard(FloodGuard):
             pipe.expire(redis_key, int(self.window_seconds) + 1)
             count, _ = await pipe.execute()
         return _verdict(int(count), self.limit)
+
+    async def forget(self, key: str) -> None:
+        # The current window's counter, and the previous one if it has not expired yet.
+        window = int(time.time() // self.window_seconds)
+        await self._redis.delete(*(f"{self._prefix}{key}:{w}" for w in (window - 1, window)))
 
 
 def _verdict(count: int, limit: int) -> FloodVerdict:

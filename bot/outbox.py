@@ -24,6 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.redaction import redact
 from dialogs.view import Ask, Button, Text, View
 from storage.db import TRANSIENT_ERRORS, Database
 from storage.models import Citizen, Notice, OutboxMessage, Report
@@ -636,7 +637,7 @@ class OutboxWorker:
             self._keep_progress(row, outcome.done_parts)
         elif isinstance(outcome, Failed):
             row.attempts += 1
-            row.last_error = outcome.error[:ERROR_LIMIT]
+            row.last_error = redact(outcome.error)[:ERROR_LIMIT]
             self._keep_progress(row, outcome.done_parts)
             if row.attempts >= self._max_attempts:
                 row.status = DEAD
@@ -647,7 +648,7 @@ class OutboxWorker:
         elif isinstance(outcome, Unreachable):
             row.status = DEAD
             row.attempts += 1
-            row.last_error = f"{UNREACHABLE}: {outcome.reason}"[:ERROR_LIMIT]
+            row.last_error = f"{UNREACHABLE}: {redact(outcome.reason)}"[:ERROR_LIMIT]
             if delivery.kind is Kind.CITIZEN:
                 await self._citizen_unreachable(session, delivery, now)
 

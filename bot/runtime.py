@@ -13,7 +13,15 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from bot.app import App, build_app
-from bot.config import ConfigError, Settings, telegram_token, vk_token
+from bot.config import (
+    ConfigError,
+    Settings,
+    telegram_token,
+    vk_callback_secret,
+    vk_token,
+    webhook_secret,
+)
+from bot.retention import RetentionPurge
 from bot.sla import SlaScheduler
 
 if TYPE_CHECKING:
@@ -33,13 +41,9 @@ def check_settings(settings: Settings, *, webhook: bool) -> tuple[str | None, st
     if webhook and tg is not None:
         if not settings.webhook_base_url:
             raise ConfigError("WEBHOOK_BASE_URL is not set: give the public https:// address for --webhook")
-        if settings.webhook_secret is None:
-            raise ConfigError(
-                "WEBHOOK_SECRET is not set: webhook mode needs a secret token (1-256 of A-Z a-z 0-9 _ -)"
-            )
+        webhook_secret(settings)
     if webhook and vk is not None:
-        if settings.vk_callback_secret is None:
-            raise ConfigError("VK_CALLBACK_SECRET is not set: the Callback API needs the server's secret key")
+        vk_callback_secret(settings)
         if not settings.vk_confirmation_code:
             raise ConfigError(
                 "VK_CONFIRMATION_CODE is not set: copy it from the community's Callback API page"
@@ -64,6 +68,8 @@ async def run_bot(settings: Settings, *, webhook: bool) -> None:
         # Deadlines run beside update handling; like delivery, they resume from the database.
         scheduler = SlaScheduler(app.db, app.calendar, app.services.clock)
         tasks.append(asyncio.create_task(scheduler.run(stop), name="sla"))
+        purge = RetentionPurge.from_settings(app.db, app.services.clock, settings)
+        tasks.append(asyncio.create_task(purge.run(stop), name="retention"))
         dispatcher: Dispatcher | None = None
         if tg_token is not None:
             bot, dispatcher = await _start_telegram(app, tg_token, webhook, stop, tasks, cleanups)

@@ -11,6 +11,29 @@ from aiohttp.typedefs import Handler
 from sqlalchemy import text
 
 from bot.app import App
+from bot.config import secret_matches
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class SecretCheckedRequestHandler(SimpleRequestHandler):
+    """aiogram's webhook handler with a refusal that never fails.
+
+    aiogram compares the header with `secrets.compare_digest` on str, which raises TypeError (a 500,
+    and Telegram retries) when a request carries non-ASCII; here any mismatch is a plain 403.
+    """
+
+    def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
+        if not self.secret_token:
+            return True
+        return secret_matches(telegram_secret_token, self.secret_token)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if not self.verify_secret(request.headers.get(SECRET_HEADER, ""), self.bot):
+            return web.Response(status=403, text="wrong secret")
+        return await super().handle(request)
+
+    __call__ = handle
 
 
 def build_web_app(
@@ -37,7 +60,7 @@ def build_web_app(
         web_app.router.add_post(path, handler)
     if bot is not None and dispatcher is not None:
         secret = app.settings.webhook_secret.get_secret_value() if app.settings.webhook_secret else None
-        SimpleRequestHandler(dispatcher=dispatcher, bot=bot, secret_token=secret).register(
+        SecretCheckedRequestHandler(dispatcher=dispatcher, bot=bot, secret_token=secret).register(
             web_app, path=app.settings.webhook_path
         )
         setup_application(web_app, dispatcher, bot=bot)

@@ -155,6 +155,8 @@ async def on_forget(ctx: Context, value: str) -> list[View]:
         return [View.of("forget-nothing")]
     if value == "yes":
         kept = await ctx.services.citizens.forget(ctx.citizen.id)
+        # The flood counter is keyed by the user id; the dialog state goes when this update ends.
+        await ctx.services.flood.forget(ctx.inbound.state_key)
         ctx.citizen = None
         ctx.state.clear()
         return [View.of("forget-done", reports=kept)]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import json
 import logging
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from vkbottle import API
 from vkbottle.polling import BotPolling
 
 from bot.app import App
+from bot.config import secret_matches
 from bot.outbox import OutboxWorker
 from bot.pacing import Pacer, SlidingWindow
 from handlers.vk.citizen import VkCitizenBot
@@ -144,7 +144,8 @@ def vk_callback_handler(vk: VkSide, *, secret: str | None, confirmation: str | N
                 log.error("VK asked for confirmation but VK_CONFIRMATION_CODE is not set")
                 return web.Response(status=500, text="confirmation code not configured")
             return web.Response(text=confirmation)
-        if secret is not None and not hmac.compare_digest(str(event.get("secret") or ""), secret):
+        presented = event.get("secret")
+        if secret is not None and not (isinstance(presented, str) and secret_matches(presented, secret)):
             log.warning("VK callback with a wrong secret refused")
             return web.Response(status=403, text="wrong secret")
         await vk.citizens.accept(event)

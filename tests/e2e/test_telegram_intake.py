@@ -206,7 +206,7 @@ async def test_webhook_checks_secret_and_ignores_repeats(
         def sent() -> list[Any]:
             return [c for c in server.calls if c.method == "sendMessage" and c.params.get("chat_id") == 507]
 
-        assert await server.post_webhook(url, update, "wrong") == 401
+        assert await server.post_webhook(url, update, "wrong") == 403
         await asyncio.sleep(0.3)
         assert sent() == []
         assert await server.post_webhook(url, update, "s3cret-token") == 200
