@@ -163,13 +163,13 @@ async def scenario(
             started = time.perf_counter()
             audience = Audience(municipalities=("ekaterinburg",))
             counted = await app.notices.count(audience)
-            notice_id = await app.notices.create(
+            notice_id = await app.notices.plans.store(
                 NoticeDraft(
                     NoticeKind.INFO, "Плановое отключение горячей воды 1 декабря с 9:00 до 18:00.", audience
                 ),
                 author="bench",
             )
-            planned = await app.notices.confirm(notice_id)
+            planned = await app.notices.plans.plan(notice_id)
             plan_seconds = time.perf_counter() - started
             assert counted == planned == recipients, (counted, planned)
 

@@ -44,27 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     comms = commands.add_parser("comms", help="make a Telegram chat a comms chat (members compose notices)")
     comms.add_argument("chat_id", type=int, help="Telegram chat id of the group (negative)")
     comms.add_argument("--off", action="store_true", help="the chat stops being a comms chat")
-    notice = commands.add_parser("notice", help="targeted notices: send, status, pause, resume, cancel, list")
-    actions = notice.add_subparsers(dest="action", required=True)
-    send = actions.add_parser("send", help="plan a notice for an audience (the running bot delivers it)")
-    send.add_argument("--kind", choices=["info", "outage", "emergency", "factcheck"], default="info")
-    send.add_argument("--text", required=True, help="the text; for a fact-check, the facts")
-    send.add_argument("--claim", help="fact-check: the false claim being spread")
-    send.add_argument("--source", help="fact-check: where the facts come from")
-    send.add_argument("--photo", help="a photo URL (or a Telegram file id)")
-    send.add_argument("--everyone", action="store_true", help="every subscriber")
-    send.add_argument("--municipality", action="append", default=[], help="municipality id (repeatable)")
-    send.add_argument("--sector", action="append", default=[], help="sector id (repeatable)")
-    send.add_argument("--platform", action="append", default=[], choices=["tg", "vk"])
-    send.add_argument(
-        "--report", action="append", default=[], help="report number: its reporter (repeatable)"
-    )
-    send.add_argument("--at", help='local time to start, "YYYY-MM-DD HH:MM"')
-    send.add_argument("--author", default="cli")
-    send.add_argument("--dry-run", action="store_true", help="only count the recipients")
-    for name in ("status", "pause", "resume", "cancel"):
-        actions.add_parser(name, help=f"{name} a notice").add_argument("notice_id", type=int)
-    actions.add_parser("list", help="the latest notices")
+    from bot.notice_cli import add_notice_parsers
+
+    add_notice_parsers(commands)
     from bot.staff_cli import add_staff_parsers
 
     add_staff_parsers(commands)

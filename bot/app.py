@@ -21,7 +21,7 @@ from bot.deadlines import WorkCalendar
 from bot.flood import FloodGuard, RedisFloodGuard
 from bot.geo import MunicipalityDirectory
 from bot.i18n import Translator
-from bot.notices import NoticeService
+from bot.notice_service import NoticeService
 from bot.outbox import Delivery, Messenger, OutboxWorker
 from bot.report_actions import ReportActions
 from bot.reports import ReportService
@@ -129,6 +129,8 @@ async def build_app(
         if retry_delays is not None
         else DialogRunner(services, dialogs)
     )
-    notices = NoticeService(db, clock, ZoneInfo(settings.timezone))
     staff = StaffService(db, clock, catalog.staff_scopes())
+    notices = NoticeService(
+        db, clock, ZoneInfo(settings.timezone), staff, approval_threshold=settings.notice_approval_threshold
+    )
     return App(settings, db, redis, services, runner, update_log, actions, calendar, notices, staff)

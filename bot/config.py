@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     flood_window_seconds: float = Field(default=3.0, gt=0, description="Flood window length")
     album_wait_seconds: float = Field(default=0.8, gt=0, description="How long to gather an album")
     timezone: str = Field(default="Asia/Yekaterinburg", description="Local time zone of the oblast")
+    notice_approval_threshold: int = Field(
+        default=1000,
+        ge=0,
+        description="A notice to more recipients than this (or to everyone) needs a second person's approval",
+    )
     log_level: str = Field(default="INFO", description="Logging level")
     # Retention (personal data is kept no longer than needed, 152-ФЗ art. 5): the running bot purges
     # older rows hourly; `python -m bot purge` does it once.

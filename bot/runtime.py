@@ -107,7 +107,7 @@ async def _start_telegram(
     cleanups: list[Callable[[], Awaitable[None]]],
 ) -> tuple[Bot, Dispatcher | None]:
     """The Telegram bot, and its dispatcher when updates come by webhook (served by the web app)."""
-    from handlers.telegram.comms import NoticeProgress
+    from handlers.telegram.comms_progress import NoticeProgress
     from handlers.telegram.setup import (
         build_bot,
         build_delivery,

@@ -63,7 +63,7 @@ def callback_signer(token: str) -> CallbackSigner:
 def build_dispatcher(app: App, *, skip_repeats: bool, signer: CallbackSigner) -> Dispatcher:
     """Routers per audience; services reach handlers as workflow data, not globals."""
     from handlers.telegram.binding import binding_router
-    from handlers.telegram.comms import comms_router
+    from handlers.telegram.comms_router import comms_router
     from handlers.telegram.staff_commands import staff_router
 
     dispatcher = Dispatcher(

@@ -1,8 +1,5 @@
-## The comms team's chat (handlers/telegram/comms.py): composing notices and watching them go out.
-comms-bound = ✅ This chat is now a comms chat. A new notice for citizens: /notice
-comms-unbound = This chat is no longer a comms chat.
-comms-admins-only = Only a chat administrator can make this chat a comms chat.
-comms-not-comms-chat = This chat is not a comms chat. A chat administrator can turn it on with /comms.
+## The comms team's chat (handlers/telegram/comms*.py): composing notices, four-eyes approval, progress.
+comms-not-comms-chat = This chat is not a comms chat. A ЦУР administrator can turn it on with /comms.
 comms-forged = This button is not valid in this chat.
 comms-stale = This button belongs to another draft: it was sent, cancelled, or is another member's.
 comms-cancelled = ✖️ Draft deleted, nothing was sent.
@@ -47,7 +44,7 @@ comms-choose-platforms = Choose the messenger (a press turns it on or off), then
 comms-platform-tg = Telegram
 comms-platform-vk = VK
 comms-ask-reports = Write report numbers separated by commas or spaces (e.g. 26-000042, 26-000043). Their authors get the notice.
-comms-reports-unknown = No such reports: { $list }.
+comms-reports-malformed = Not a report number: { $list }.
 comms-audience-empty = Choose who gets it: a messenger alone chooses nobody.
 
 comms-preview-head = 👀 Preview: this is what citizens will see:
@@ -110,6 +107,34 @@ comms-state-cancelled = cancelled
 comms-state-sending = sending
 comms-state-paused = paused
 comms-state-draft = not started
+comms-state-awaiting = awaiting approval
 comms-preview-language = This is how those reading the bot in { $language } see it ({ $count } recipients): your text, the bot's labels in their language:
 comms-language-en = English
 comms-language-ru = Russian
+
+## Who may act (the staff registry) and four-eyes approval.
+comms-not-comms-staff = Only staff holding the comms role in the staff registry can compose notices. Being a member of this chat is not enough.
+comms-anonymous = The bot does not know who you are: commands sent on behalf of a group or channel are not accepted. Write as yourself.
+comms-steer-not-allowed = Only comms staff and ЦУР administrators can steer a notice.
+comms-approve-not-allowed = Only comms staff and ЦУР administrators can approve notices.
+comms-self-approval = You cannot approve your own notice: a second person must.
+comms-preview-approval = 🛂 A second person must approve it before it goes out: { $reason }.
+comms-awaiting-reason-everyone = a notice to every subscriber
+comms-awaiting-reason-many = { $count } recipients, more than { $threshold }
+comms-awaiting = ⏳ Awaiting a second person's approval ({ $reason }). The request is in the message below; once approved, sending starts by itself. Any edit withdraws the request.
+comms-awaiting-already = This notice is already awaiting a second person's approval.
+comms-approval =
+    🛂 Notice No. { $id } awaits approval
+    ✍️ Author: { $author }
+    📋 Kind: { $kind }
+    👥 To: { $audience }
+    Recipients: { $count } ({ $reason })
+    Another comms staff member or a ЦУР administrator can approve it; sending starts at once. The text citizens will get:
+comms-approval-photo = 📷 With a photo (shown in the preview above).
+comms-btn-approve = ✅ Approve
+comms-btn-reject = ✖️ Reject
+comms-approved = Approved: sending started.
+comms-rejected = Rejected: the notice was not sent.
+comms-approval-changed = The notice changed after approval was asked: there is nothing to approve.
+comms-approval-closed = ✖️ Notice No. { $id } · { $kind } was not sent: the approval request was rejected or withdrawn by its author.
+comms-approved-by = 🛂 Approved by: { $name }

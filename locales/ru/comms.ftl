@@ -1,8 +1,5 @@
-## The comms team's chat (handlers/telegram/comms.py): composing notices and watching them go out.
-comms-bound = ✅ Этот чат — чат информирования. Новое сообщение для граждан: /notice
-comms-unbound = Чат больше не чат информирования.
-comms-admins-only = Сделать чат чатом информирования может только администратор чата.
-comms-not-comms-chat = Этот чат не чат информирования. Администратор чата может включить его командой /comms.
+## The comms team's chat (handlers/telegram/comms*.py): composing notices, four-eyes approval, progress.
+comms-not-comms-chat = Этот чат не чат информирования. Администратор ЦУР может включить его командой /comms.
 comms-forged = Эта кнопка недействительна в этом чате.
 comms-stale = Эта кнопка от другого черновика: черновик уже отправлен, отменён или принадлежит другому участнику.
 comms-cancelled = ✖️ Черновик удалён, ничего не отправлено.
@@ -47,7 +44,7 @@ comms-choose-platforms = Выберите мессенджер (нажатие �
 comms-platform-tg = Telegram
 comms-platform-vk = ВКонтакте
 comms-ask-reports = Напишите номера обращений через запятую или пробел (например: 26-000042, 26-000043). Сообщение получат их авторы.
-comms-reports-unknown = Нет таких обращений: { $list }.
+comms-reports-malformed = Не похоже на номер обращения: { $list }.
 comms-audience-empty = Выберите, кому отправить: мессенджер сам по себе получателей не выбирает.
 
 comms-preview-head = 👀 Предпросмотр — так сообщение увидят граждане:
@@ -110,6 +107,34 @@ comms-state-cancelled = отменена
 comms-state-sending = идёт
 comms-state-paused = на паузе
 comms-state-draft = не начата
+comms-state-awaiting = ждёт одобрения
 comms-preview-language = Так его увидят те, кто читает бота на языке «{ $language }» (получателей: { $count }) — текст ваш, подписи бота на их языке:
 comms-language-en = английский
 comms-language-ru = русский
+
+## Who may act (the staff registry) and four-eyes approval.
+comms-not-comms-staff = Составлять информирование могут только сотрудники с ролью «информирование» (comms) в реестре сотрудников. Быть участником этого чата недостаточно.
+comms-anonymous = Бот не знает, кто вы: команды от имени группы или канала не принимаются. Напишите от своего имени.
+comms-steer-not-allowed = Управлять рассылкой могут сотрудники информирования и администраторы ЦУР.
+comms-approve-not-allowed = Одобрять информирование могут сотрудники информирования и администраторы ЦУР.
+comms-self-approval = Своё информирование одобрить нельзя: нужен второй сотрудник.
+comms-preview-approval = 🛂 Перед отправкой нужно одобрение второго сотрудника: { $reason }.
+comms-awaiting-reason-everyone = сообщение всем подписчикам
+comms-awaiting-reason-many = получателей { $count }, больше { $threshold }
+comms-awaiting = ⏳ Ждёт одобрения второго сотрудника ({ $reason }). Запрос — в сообщении ниже; после одобрения рассылка начнётся сама. Любая правка отменяет запрос.
+comms-awaiting-already = Информирование уже ждёт одобрения второго сотрудника.
+comms-approval =
+    🛂 Информирование № { $id } ждёт одобрения
+    ✍️ Автор: { $author }
+    📋 Тип: { $kind }
+    👥 Кому: { $audience }
+    Получателей: { $count } ({ $reason })
+    Одобрить может другой сотрудник информирования или администратор ЦУР; после одобрения рассылка начнётся сразу. Текст, который получат граждане:
+comms-approval-photo = 📷 С фото (показано в предпросмотре выше).
+comms-btn-approve = ✅ Одобрить
+comms-btn-reject = ✖️ Отклонить
+comms-approved = Одобрено: рассылка начата.
+comms-rejected = Отклонено: информирование не отправлено.
+comms-approval-changed = Информирование изменилось после запроса — одобрять нечего.
+comms-approval-closed = ✖️ Информирование № { $id } · { $kind } не отправлено: запрос на одобрение отклонён или отозван автором.
+comms-approved-by = 🛂 Одобрено: { $name }

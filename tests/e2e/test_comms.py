@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.app import App
 from bot.outbox import OutboxWorker
 from bot.staff import Principal
-from handlers.telegram.comms import NoticeProgress
+from handlers.telegram.comms_progress import NoticeProgress
 from storage.models import Citizen, Notice, Subscription
 from tests.e2e.test_operator_loop import deliver_all, wire
 from tests.fakes.telegram_api import FakeChat, FakeTelegramServer, FakeUser, SentMessage
@@ -251,7 +251,9 @@ async def test_fact_check_with_photo_keeps_its_layout(sqlite_url: str, app_facto
             assert "❌ Утверждение, которое распространяется:" in text
             assert f"📎 Источник: {SOURCE}" in text
             assert "Получателей: 1" in (preview[-1].text or "")
-            await press(chat, member, "✅ Отправить", "📣 Информирование №")
+            # To every subscriber: a second person approves before it goes out.
+            await press(chat, member, "✅ Отправить", "ждёт одобрения")
+            await press(chat, admin, "✅ Одобрить", "📣 Информирование №")
             assert await deliver_all(worker) == 1
         received = citizen.messages()
         assert [m.photos for m in received if m.photos] == [["AgACFactPhoto1"]]
@@ -362,7 +364,9 @@ async def test_emergency_ignores_quiet_hours_info_waits(sqlite_url: str, app_fac
             await press(chat, member, "👥 Все подписчики", "все подписчики")
             preview = await press(chat, member, "✅ Готово", "Получателей")
             assert "сразу" in (preview[-1].text or "")
-            await press(chat, member, "✅ Отправить", "📣 Информирование №")
+            # To every subscriber: a second person approves before it goes out.
+            await press(chat, member, "✅ Отправить", "ждёт одобрения")
+            await press(chat, admin, "✅ Одобрить", "📣 Информирование №")
             assert await deliver_all(worker) == 1
             await ticker.tick()
             assert "завершено" in (progress_message(chat).text or "")

@@ -110,11 +110,11 @@ async def test_killed_mid_notice_skips_nobody_and_repeats_only_telegram_sends_in
     async with FakeTelegramServer() as tg, FakeVkServer() as vk:
         await seed(app, tg)
         audience = Audience(municipalities=("ekaterinburg",))
-        notice_id = await app.notices.create(
+        notice_id = await app.notices.plans.store(
             NoticeDraft(NoticeKind.EMERGENCY, "Штормовое предупреждение: порывы ветра до 25 м/с.", audience),
             author="test",
         )
-        assert await app.notices.confirm(notice_id) == len(TG_USERS) + len(VK_USERS)
+        assert await app.notices.plans.plan(notice_id) == len(TG_USERS) + len(VK_USERS)
 
         bot = build_bot(tg.token, tg.base_url)
         side = await build_vk(app, vk.token, vk.base_url)
@@ -188,10 +188,10 @@ async def test_quiet_hours_hold_non_urgent_notices_until_morning(
         # 23:30 in Yekaterinburg (UTC+5).
         clock.set(now.replace(hour=18, minute=30))
         audience = Audience(municipalities=("ekaterinburg",))
-        notice_id = await app.notices.create(
+        notice_id = await app.notices.plans.store(
             NoticeDraft(NoticeKind.OUTAGE, "Отключение света", audience), "t"
         )
-        await app.notices.confirm(notice_id)
+        await app.notices.plans.plan(notice_id)
         side = await build_vk(app, vk.token, vk.base_url)
         worker = build_vk_delivery(app, side, None)
         await worker.run_once()
@@ -224,7 +224,9 @@ async def test_a_notice_held_for_quiet_hours_does_not_hold_back_an_emergency(
         clock.set(now.replace(hour=18, minute=30))  # 23:30 local
         audience = Audience(municipalities=("ekaterinburg",))
         for kind, text in ((NoticeKind.INFO, "Новости"), (NoticeKind.EMERGENCY, "Штормовое предупреждение")):
-            await app.notices.confirm(await app.notices.create(NoticeDraft(kind, text, audience), "t"))
+            await app.notices.plans.plan(
+                await app.notices.plans.store(NoticeDraft(kind, text, audience), "t")
+            )
         side = await build_vk(app, vk.token, vk.base_url)
         worker = build_vk_delivery(app, side, None)
         await worker.run_once()

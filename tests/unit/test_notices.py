@@ -73,8 +73,8 @@ async def citizen(
 
 
 async def users_of(app: App, audience: Audience) -> set[str]:
-    notice_id = await app.notices.create(NoticeDraft(NoticeKind.INFO, "Текст", audience), "test")
-    await app.notices.confirm(notice_id)
+    notice_id = await app.notices.plans.store(NoticeDraft(NoticeKind.INFO, "Текст", audience), "test")
+    await app.notices.plans.plan(notice_id)
     async with app.db.session() as session:
         return set(
             await session.scalars(select(OutboxMessage.target).where(OutboxMessage.notice_id == notice_id))
@@ -216,10 +216,10 @@ async def test_quiet_hours_at_planning_and_emergency(
     await citizen(app, "early", subs=((M, "*"),), quiet=(21, 6))
     clock.set(local(24, 23))
     audience = Audience(everyone=True)
-    info = await app.notices.create(NoticeDraft(NoticeKind.INFO, "новости", audience), "t")
-    alarm = await app.notices.create(NoticeDraft(NoticeKind.EMERGENCY, "шторм", audience), "t")
-    assert await app.notices.confirm(info) == 3
-    assert await app.notices.confirm(alarm) == 3
+    info = await app.notices.plans.store(NoticeDraft(NoticeKind.INFO, "новости", audience), "t")
+    alarm = await app.notices.plans.store(NoticeDraft(NoticeKind.EMERGENCY, "шторм", audience), "t")
+    assert await app.notices.plans.plan(info) == 3
+    assert await app.notices.plans.plan(alarm) == 3
     assert await due_times(app, info) == {"sleepy": local(25, 8), "owl": clock.now(), "early": local(25, 6)}
     # An emergency goes at once, quiet hours or not.
     assert set((await due_times(app, alarm)).values()) == {clock.now()}
@@ -239,20 +239,20 @@ async def test_scheduled_notice_keeps_its_time_through_pause_and_resume(
     await citizen(app, "owl", subs=((M, "*"),))
     later = local(24, 15)
     draft = NoticeDraft(NoticeKind.OUTAGE, "отключение", Audience(everyone=True), send_at=later)
-    notice_id = await app.notices.create(draft, "t")
-    await app.notices.confirm(notice_id)
+    notice_id = await app.notices.plans.store(draft, "t")
+    await app.notices.plans.plan(notice_id)
     assert set((await due_times(app, notice_id)).values()) == {later}
     assert (await app.notices.stats(notice_id)).waiting == 2  # held back rows are waiting too
-    assert await app.notices.pause(notice_id)
-    assert not await app.notices.pause(notice_id)
-    assert await app.notices.resume(notice_id)
-    assert not await app.notices.resume(notice_id)
+    assert await app.notices.plans.pause(notice_id)
+    assert not await app.notices.plans.pause(notice_id)
+    assert await app.notices.plans.resume(notice_id)
+    assert not await app.notices.plans.resume(notice_id)
     # Resumed before its time: still not before the time it was scheduled for.
     assert set((await due_times(app, notice_id)).values()) == {later}
     # Paused into the night and resumed then: due at once, or when the quiet hours end.
-    assert await app.notices.pause(notice_id)
+    assert await app.notices.plans.pause(notice_id)
     clock.set(local(24, 23, 30))
-    assert await app.notices.resume(notice_id)
+    assert await app.notices.plans.resume(notice_id)
     assert await due_times(app, notice_id) == {"sleepy": local(25, 8), "owl": clock.now()}
 
 
@@ -262,8 +262,8 @@ async def test_a_scheduled_time_inside_quiet_hours_waits_for_their_end(
     app: App = await app_factory(database_url)
     await citizen(app, "sleepy", subs=((M, "*"),), quiet=(22, 8))
     draft = NoticeDraft(NoticeKind.INFO, "ночью", Audience(everyone=True), send_at=local(24, 23))
-    notice_id = await app.notices.create(draft, "t")
-    await app.notices.confirm(notice_id)
+    notice_id = await app.notices.plans.store(draft, "t")
+    await app.notices.plans.plan(notice_id)
     assert await due_times(app, notice_id) == {"sleepy": local(25, 8)}
 
 
@@ -283,16 +283,18 @@ async def test_confirm_once_pause_resume_cancel_and_stats(
     app: App = await app_factory(database_url)
     for index in range(6):
         await citizen(app, f"u{index}", subs=((M, "*"),))
-    notice_id = await app.notices.create(
+    notice_id = await app.notices.plans.store(
         NoticeDraft(NoticeKind.OUTAGE, "Отключение", Audience(everyone=True)), "t"
     )
     assert (await app.notices.get(notice_id)).status == "draft"  # type: ignore[union-attr]
     # A double tap: two confirms at once plan the notice once.
-    assert list(await asyncio.gather(app.notices.confirm(notice_id), app.notices.confirm(notice_id))) == [
+    assert list(
+        await asyncio.gather(app.notices.plans.plan(notice_id), app.notices.plans.plan(notice_id))
+    ) == [
         6,
         6,
     ]
-    assert await app.notices.confirm(notice_id) == 6  # and again later: nothing planned twice
+    assert await app.notices.plans.plan(notice_id) == 6  # and again later: nothing planned twice
     rows = await outbox_rows(app, notice_id)
     assert len(rows) == 6 and set(rows.values()) == {"pending"}
     assert all(key.startswith(f"notice:{notice_id}:") for key in rows)
@@ -329,7 +331,7 @@ async def test_confirm_once_pause_resume_cancel_and_stats(
             .where(OutboxMessage.id == ids[4])
             .values(status="dead", last_error="vk 10: boom")
         )
-    assert await app.notices.pause(notice_id)
+    assert await app.notices.plans.pause(notice_id)
     assert await app.notices.active() == [notice_id]
     assert sorted((await outbox_rows(app, notice_id)).values()) == [
         "dead",
@@ -342,17 +344,17 @@ async def test_confirm_once_pause_resume_cancel_and_stats(
     stats = await app.notices.stats(notice_id)
     assert (stats.sent, stats.unreachable, stats.failed, stats.paused, stats.waiting) == (3, 1, 1, 1, 0)
     assert stats.status == "paused" and stats.total == 6 and not stats.finished
-    assert await app.notices.confirm(notice_id) == 6  # confirming a paused notice sends nothing
+    assert await app.notices.plans.plan(notice_id) == 6  # confirming a paused notice sends nothing
     assert (await app.notices.stats(notice_id)).paused == 1
     assert not await app.notices.finish_if_done(notice_id)
-    assert await app.notices.resume(notice_id)
+    assert await app.notices.plans.resume(notice_id)
     assert (await app.notices.stats(notice_id)).waiting == 1
     assert not await app.notices.finish_if_done(notice_id)
-    assert await app.notices.cancel(notice_id)
-    assert not await app.notices.cancel(notice_id)
+    assert await app.notices.plans.cancel(notice_id)
+    assert not await app.notices.plans.cancel(notice_id)
     stats = await app.notices.stats(notice_id)
     assert (stats.cancelled, stats.waiting, stats.status, stats.finished) == (1, 0, "cancelled", True)
-    assert not await app.notices.resume(notice_id)
+    assert not await app.notices.plans.resume(notice_id)
     assert not await app.notices.finish_if_done(notice_id)
     assert await app.notices.active() == []
     notice = await app.notices.get(notice_id)
@@ -367,8 +369,10 @@ async def test_a_notice_is_done_when_nothing_is_left(
 ) -> None:
     app: App = await app_factory(database_url)
     await citizen(app, "u1", subs=((S, "roads"),))
-    notice_id = await app.notices.create(NoticeDraft(NoticeKind.INFO, "x", Audience(sectors=("roads",))), "t")
-    await app.notices.confirm(notice_id)
+    notice_id = await app.notices.plans.store(
+        NoticeDraft(NoticeKind.INFO, "x", Audience(sectors=("roads",))), "t"
+    )
+    await app.notices.plans.plan(notice_id)
     await app.notices.set_progress_message(notice_id, -100123, 77)
     assert not await app.notices.finish_if_done(notice_id)
     async with app.db.session() as session:
@@ -379,17 +383,19 @@ async def test_a_notice_is_done_when_nothing_is_left(
     assert notice is not None and notice.status == "done" and notice.finished_at == clock.now()
     assert (notice.progress_chat_id, notice.progress_message_id) == (-100123, 77)
     # Nobody chosen: done at once, nothing queued.
-    empty = await app.notices.create(NoticeDraft(NoticeKind.INFO, "x", Audience(sectors=("waste",))), "t")
-    assert await app.notices.confirm(empty) == 0
+    empty = await app.notices.plans.store(
+        NoticeDraft(NoticeKind.INFO, "x", Audience(sectors=("waste",))), "t"
+    )
+    assert await app.notices.plans.plan(empty) == 0
     assert (await app.notices.stats(empty)).status == "done"
     assert [n.id for n in await app.notices.recent()] == [empty, notice_id]
     # A draft with no audience or no text is refused; so is an unknown notice.
     with pytest.raises(ValueError):
-        await app.notices.create(NoticeDraft(NoticeKind.INFO, "x", Audience(platforms=("tg",))), "t")
+        await app.notices.plans.store(NoticeDraft(NoticeKind.INFO, "x", Audience(platforms=("tg",))), "t")
     with pytest.raises(ValueError):
-        await app.notices.create(NoticeDraft(NoticeKind.INFO, "  ", Audience(everyone=True)), "t")
+        await app.notices.plans.store(NoticeDraft(NoticeKind.INFO, "  ", Audience(everyone=True)), "t")
     with pytest.raises(LookupError):
-        await app.notices.confirm(999)
+        await app.notices.plans.plan(999)
     assert await app.notices.get(999) is None
 
 
@@ -417,9 +423,9 @@ def test_cli_dry_run_send_and_status(tmp_path: Path) -> None:
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}",
     }
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
+    def bot(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "bot", "notice", *args],
+            [sys.executable, "-m", "bot", *args],
             capture_output=True,
             text=True,
             env=env,
@@ -428,11 +434,26 @@ def test_cli_dry_run_send_and_status(tmp_path: Path) -> None:
             check=False,
         )
 
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return bot("notice", *args)
+
+    # The author of a notice sent from the shell is a registry member holding comms.
+    assert bot("staff", "add", "700", "--role", "comms").returncode == 0
     assert run("send", "--text", "x", "--municipality", "atlantis").returncode == 2
     assert run("send", "--text", "x").returncode == 2  # no audience
     dry = run("send", "--text", "Отключение", "--everyone", "--dry-run")
     assert dry.returncode == 0 and "recipients: 0" in dry.stdout
-    sent = run("send", "--kind", "outage", "--text", "Отключение", "--municipality", "ekaterinburg")
+    sent = run(
+        "send",
+        "--kind",
+        "outage",
+        "--text",
+        "Отключение",
+        "--municipality",
+        "ekaterinburg",
+        "--author",
+        "700",
+    )
     assert sent.returncode == 0 and "notice 1:" in sent.stdout
     status = run("status", "1")
     assert status.returncode == 0 and "status=done" in status.stdout and "total=0" in status.stdout
@@ -498,11 +519,15 @@ def test_cli_in_process(
 
     assert cli("migrate")[0] == 0
     asyncio.run(_seed_cli_database(url))
+    assert cli("staff", "add", "700", "--role", "comms", "--name", "пресс-служба")[0] == 0
     # Wrong input: exit 2 with a reason, nothing stored.
     code, _, err = cli("notice", "send", "--text", "x", "--sector", "nonsense")
     assert code == 2 and "nonsense" in err
-    code, _, err = cli("notice", "send", "--text", "x", "--report", "2026-999999")
-    assert code == 2 and "2026-999999" in err
+    # A report number is refused by its shape only: whether one exists is never told.
+    code, _, err = cli("notice", "send", "--text", "x", "--report", "2026-99x")
+    assert code == 2 and "2026-99x" in err
+    code, out, err = cli("notice", "send", "--text", "x", "--report", "2026-999999", "--dry-run")
+    assert (code, out) == (0, "recipients: 0\n") and "unknown" not in err
     code, _, err = cli("notice", "send", "--text", "x", "--platform", "vk")
     assert code == 2 and "audience" in err
     code, _, err = cli("notice", "send", "--kind", "factcheck", "--text", "x", "--everyone")
@@ -533,7 +558,7 @@ def test_cli_in_process(
         "--at",
         "2030-01-02 09:30",
         "--author",
-        "пресс-служба",
+        "700",
     )
     assert code == 0 and out.endswith("notice 1: 1 recipients queued\n")
     [notice] = asyncio.run(_read(url, Notice))
@@ -541,7 +566,7 @@ def test_cli_in_process(
         "factcheck",
         "В воде яд",
         "Роспотребнадзор",
-        "пресс-служба",
+        "tg:700 пресс-служба",
     )
     assert notice.send_at == datetime(2030, 1, 2, 9, 30, tzinfo=EKB)
     [row] = asyncio.run(_read(url, OutboxMessage))
@@ -605,10 +630,10 @@ async def test_conversation_messages_overtake_a_notice_in_progress(
     app: App = await app_factory(database_url)
     for index in range(30):
         await citizen(app, f"n{index}", subs=((M, "*"),))
-    notice_id = await app.notices.create(
+    notice_id = await app.notices.plans.store(
         NoticeDraft(NoticeKind.EMERGENCY, "Штормовое предупреждение", Audience(everyone=True)), "test"
     )
-    assert await app.notices.confirm(notice_id) == 30
+    assert await app.notices.plans.plan(notice_id) == 30
     await citizen(app, "asker")
     await queue_answer(app, "answer:1", "asker")
     recorder = Recorder()
@@ -626,13 +651,17 @@ async def test_a_forgotten_citizen_gets_nothing_more_and_leaves_no_address(
     app: App = await app_factory(database_url)
     leaving = await citizen(app, "leaving", subs=((M, "*"),))
     await citizen(app, "staying", subs=((M, "*"),))
-    first = await app.notices.create(NoticeDraft(NoticeKind.INFO, "Первое", Audience(everyone=True)), "test")
-    await app.notices.confirm(first)
+    first = await app.notices.plans.store(
+        NoticeDraft(NoticeKind.INFO, "Первое", Audience(everyone=True)), "test"
+    )
+    await app.notices.plans.plan(first)
     recorder = Recorder()
     worker = app.outbox_worker({"tg": recorder})
     await worker.run_once()
-    second = await app.notices.create(NoticeDraft(NoticeKind.INFO, "Второе", Audience(everyone=True)), "t")
-    await app.notices.confirm(second)
+    second = await app.notices.plans.store(
+        NoticeDraft(NoticeKind.INFO, "Второе", Audience(everyone=True)), "t"
+    )
+    await app.notices.plans.plan(second)
     await queue_answer(app, "answer:leaving", "leaving")
 
     await app.services.citizens.forget(leaving)
