@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -137,7 +137,7 @@ def hash_code(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
-def parse_role(role: str, scope: str, known_scopes: dict[str, Sequence[str]] | None = None) -> Role:
+def parse_role(role: str, scope: str, known_scopes: Mapping[str, Sequence[str]] | None = None) -> Role:
     """Validate a role and its scope; StaffError says what is wrong."""
     try:
         parsed = Role(role)
@@ -158,7 +158,7 @@ class StaffService:
     """Registry reads and changes, every change audited in its own transaction."""
 
     def __init__(
-        self, db: Database, clock: Clock, known_scopes: dict[str, Sequence[str]] | None = None
+        self, db: Database, clock: Clock, known_scopes: Mapping[str, Sequence[str]] | None = None
     ) -> None:
         self._db = db
         self._clock = clock
