@@ -107,7 +107,8 @@ async def build_app(
     )
     update_log: UpdateLog = RedisUpdateLog(redis) if redis else SqlUpdateLog(db)
     calendar = WorkCalendar(settings.timezone)
-    actions = ReportActions(db, catalog, clock, calendar)
+    staff = StaffService(db, clock, catalog.staff_scopes())
+    actions = ReportActions(db, catalog, clock, calendar, staff)
     services = DialogServices(
         citizens=CitizenService(db, clock),
         reports=ReportService(db, catalog, calendar, clock),
@@ -129,7 +130,6 @@ async def build_app(
         if retry_delays is not None
         else DialogRunner(services, dialogs)
     )
-    staff = StaffService(db, clock, catalog.staff_scopes())
     notices = NoticeService(
         db, clock, ZoneInfo(settings.timezone), staff, approval_threshold=settings.notice_approval_threshold
     )

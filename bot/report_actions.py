@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -13,24 +12,38 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.catalog import Catalog
+from bot.chats import TSUR_BODY, Binding, binding_of_chat
 from bot.clock import Clock
 from bot.deadlines import WorkCalendar, due_dates
 from bot.outbox import Kind, enqueue, envelope
+from bot.report_access import (
+    Acting,
+    ActionRefused,
+    Actor,
+    authorise,
+    authorise_phone,
+    enter,
+    record_action,
+    record_phone_shown,
+)
 from bot.reports import OPEN_STATUSES, SYSTEM_ACTOR, IllegalTransition, Status, change_status, owns
+from bot.staff import StaffService
 from dialogs.view import Button, Text, View
 from storage.db import Database
-from storage.models import Citizen, Operator, OperatorChat, Report, ReportThread
+from storage.models import Citizen, Report, ReportThread
 
-TRIAGE_BODY_ID = "tsur"
-SUPERVISOR = "supervisor"
+__all__ = ["TRIAGE_BODY_ID", "ActionRefused", "Actor", "ReportActions", "queue_card"]
+
+TRIAGE_BODY_ID = TSUR_BODY
 
 
-async def queue_card(session: AsyncSession, report: Report, now: datetime) -> None:
-    """Queue the card of `report` as it is now; one card message per distinct state of the report."""
+async def queue_card(session: AsyncSession, report: Report, now: datetime, *, refresh: str = "") -> None:
+    """Queue the card of `report` as it is now; one card message per distinct state of the report,
+    and one more per `refresh` reason (a re-post with freshly signed buttons)."""
     version = f"{len(report.history)}:{report.status}:{report.body_id}:{report.assignee_id}:{report.rating}"
     await enqueue(
         session,
-        key=f"card:{report.id}:{version}",
+        key=f"card:{report.id}:{version}" + (f":{refresh}" if refresh else ""),
         platform="tg",
         kind=Kind.REPORT_CARD,
         target=report.body_id,
@@ -40,39 +53,22 @@ async def queue_card(session: AsyncSession, report: Report, now: datetime) -> No
     )
 
 
-class ActionRefused(Exception):
-    """An action this actor may not take on this report now; the message says why."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: an operator of the chat the action came from."""
-
-    platform_user_id: str
-    name: str
-    chat_id: int
-
-    @property
-    def label(self) -> str:
-        return f"operator:{self.platform_user_id}"
-
-
 class ReportActions:
     """Operator actions with the lifecycle, permissions and citizen notifications in one place."""
 
-    def __init__(self, db: Database, catalog: Catalog, clock: Clock, calendar: WorkCalendar) -> None:
+    def __init__(
+        self, db: Database, catalog: Catalog, clock: Clock, calendar: WorkCalendar, staff: StaffService
+    ) -> None:
         self._db = db
         self._catalog = catalog
         self._clock = clock
         self._calendar = calendar
+        self._staff = staff
 
-    async def chat_body(self, session: AsyncSession, chat_id: int) -> str | None:
-        """The body whose operator chat this is."""
-        return await session.scalar(select(OperatorChat.body_id).where(OperatorChat.chat_id == chat_id))
+    async def binding(self, chat_id: int) -> Binding | None:
+        """The body this chat works, as bound now (its nonce signs the chat's buttons)."""
+        async with self._db.session() as session:
+            return await binding_of_chat(session, chat_id)
 
     async def _load(self, session: AsyncSession, report_id: int) -> Report:
         report = await session.scalar(
@@ -85,37 +81,19 @@ class ReportActions:
             raise ActionRefused("report-not-found")
         return report
 
-    async def _authorise(self, session: AsyncSession, report: Report, actor: Actor) -> Operator:
-        """Only the report's body's chat (or the ЦУР chat) acts on it; the actor becomes an operator."""
-        body_id = await self.chat_body(session, actor.chat_id)
-        if body_id is None:
-            raise ActionRefused("op-chat-not-bound")
-        if body_id not in (report.body_id, TRIAGE_BODY_ID):
-            raise ActionRefused("op-not-your-report")
-        operator = await session.scalar(
-            select(Operator).where(
-                Operator.platform_user_id == actor.platform_user_id, Operator.body_id == body_id
-            )
-        )
-        if operator is None:
-            # Only members can press buttons or write in a group, so being there is the credential.
-            role = SUPERVISOR if body_id == TRIAGE_BODY_ID else "operator"
-            operator = Operator(
-                platform_user_id=actor.platform_user_id, body_id=body_id, role=role, name=actor.name[:200]
-            )
-            session.add(operator)
-            await session.flush()
-        return operator
-
     @asynccontextmanager
     async def _acting(
         self, report_id: int, actor: Actor
-    ) -> AsyncIterator[tuple[AsyncSession, Report, Operator]]:
+    ) -> AsyncIterator[tuple[AsyncSession, Report, Acting]]:
         """One transaction with the report locked and the actor checked against its body's chat."""
         async with self._db.session() as session:
             report = await self._load(session, report_id)
-            operator = await self._authorise(session, report, actor)
-            yield session, report, operator
+            yield session, report, await enter(session, self._staff, report, actor)
+
+    async def _audit(
+        self, session: AsyncSession, report: Report, acting: Acting, action: str, **detail: str
+    ) -> None:
+        await record_action(session, acting, report, action, self._clock.now(), **detail)
 
     async def _move(
         self, session: AsyncSession, report: Report, target: Status, actor: Actor, comment: str | None
@@ -127,13 +105,37 @@ class ReportActions:
 
     async def check(self, report_id: int, actor: Actor) -> None:
         """Refuse early (before asking an operator to type) when the action could not go through."""
-        async with self._acting(report_id, actor) as (_session, report, _operator):
+        async with self._acting(report_id, actor) as (_session, report, _acting):
             if Status(report.status) not in OPEN_STATUSES or report.status == Status.ANSWERED:
                 raise ActionRefused("op-illegal-transition")
 
     async def queue_card(self, session: AsyncSession, report: Report) -> None:
         """Post or refresh the report's card in its body's operator chat, in the caller's transaction."""
         await queue_card(session, report, self._clock.now())
+
+    async def repost_card(self, report_id: int, actor: Actor) -> None:
+        """Re-post the card with freshly signed buttons (someone pressed an expired one); at most once a
+        day per state of the report, however often the old buttons are pressed."""
+        async with self._db.session() as session:
+            report = await self._load(session, report_id)
+            await authorise(session, self._staff, report, actor)
+            now = self._clock.now()
+            await queue_card(session, report, now, refresh=f"resign-{now:%Y%m%d}")
+
+    async def reveal_phone(self, report_id: int, actor: Actor) -> str:
+        """The citizen's phone, for the person who asked only (never into a chat); audited, the phone
+        itself kept out of the audit row."""
+        async with self._db.session() as session:
+            report = await session.get(Report, report_id)
+            if report is None:
+                raise ActionRefused("report-not-found")
+            authority = await authorise_phone(session, self._staff, report, actor)
+            if Status(report.status) not in OPEN_STATUSES:
+                raise ActionRefused("op-phone-closed")
+            if not report.phone:
+                raise ActionRefused("op-no-phone")
+            await record_phone_shown(session, actor, authority, report, self._clock.now())
+            return report.phone
 
     async def relay_to_citizen(
         self,
@@ -145,14 +147,14 @@ class ReportActions:
         message_id: int,
     ) -> None:
         """An operator's message in the report's topic goes to the citizen as the body's words."""
-        async with self._acting(report_id, actor) as (session, report, _operator):
+        async with self._acting(report_id, actor) as (session, report, acting):
             if Status(report.status) not in OPEN_STATUSES:
                 raise ActionRefused("op-report-closed")
             report.first_reaction_at = report.first_reaction_at or self._clock.now()
             lines = [Text("notify-message", self._args(report))]
             if text:
                 lines.append(Text.raw(text))
-            await self._notify(
+            queued = await self._notify(
                 session,
                 report,
                 f"relay-{actor.chat_id}-{message_id}",
@@ -160,6 +162,8 @@ class ReportActions:
                 photos=photos,
                 documents=documents,
             )
+            if queued:  # a redelivered update relays (and is recorded) once
+                await self._audit(session, report, acting, "relay")
 
     async def relay_to_topic(
         self, report_id: int, citizen_id: int, text: str, photos: tuple[str, ...], key: str
@@ -200,12 +204,13 @@ class ReportActions:
 
     async def take(self, report_id: int, actor: Actor) -> Report:
         """Assign the report to the pressing operator and start work."""
-        async with self._acting(report_id, actor) as (session, report, operator):
-            if report.status == Status.IN_PROGRESS and report.assignee_id == operator.id:
+        async with self._acting(report_id, actor) as (session, report, acting):
+            if report.status == Status.IN_PROGRESS and report.assignee_id == acting.operator.id:
                 raise ActionRefused("op-already-yours")
             if report.status != Status.IN_PROGRESS:
                 await self._move(session, report, Status.IN_PROGRESS, actor, None)
-            report.assignee_id = operator.id
+            report.assignee_id = acting.operator.id
+            await self._audit(session, report, acting, "take")
             report.first_reaction_at = report.first_reaction_at or self._clock.now()
             await self._notify_status(session, report)
             await self.queue_card(session, report)
@@ -213,10 +218,11 @@ class ReportActions:
 
     async def ask_clarification(self, report_id: int, actor: Actor, question: str) -> Report:
         """Ask the citizen to clarify; their next message about the report is relayed back."""
-        async with self._acting(report_id, actor) as (session, report, _operator):
+        async with self._acting(report_id, actor) as (session, report, acting):
             if report.status == Status.ROUTED:
                 await self._move(session, report, Status.IN_PROGRESS, actor, None)
             await self._move(session, report, Status.NEEDS_INFO, actor, question)
+            await self._audit(session, report, acting, "clarify")
             report.first_reaction_at = report.first_reaction_at or self._clock.now()
             await self._notify(
                 session,
@@ -229,8 +235,9 @@ class ReportActions:
 
     async def answer(self, report_id: int, actor: Actor, text: str) -> Report:
         """The body's answer: the citizen is asked whether it solved the problem."""
-        async with self._acting(report_id, actor) as (session, report, _operator):
+        async with self._acting(report_id, actor) as (session, report, acting):
             await self._move(session, report, Status.ANSWERED, actor, text)
+            await self._audit(session, report, acting, "answer")
             now = self._clock.now()
             report.answered_at = now
             report.first_reaction_at = report.first_reaction_at or now
@@ -252,11 +259,12 @@ class ReportActions:
         """Move a report to another sector: it is routed again and its card moves to that body's chat."""
         if sector_id not in self._catalog.sectors:
             raise ActionRefused("op-illegal-transition")
-        async with self._acting(report_id, actor) as (session, report, _operator):
+        async with self._acting(report_id, actor) as (session, report, acting):
             old_body = report.body_id
             old_thread = await session.get(ReportThread, report.id)
             new_body = self._catalog.route(sector_id, report.municipality_id)
             await self._move(session, report, Status.TRANSFERRED, actor, sector_id)
+            await self._audit(session, report, acting, "transfer", sector=sector_id, to=new_body)
             report.sector_id = sector_id
             report.body_id = new_body
             report.assignee_id = None
@@ -300,10 +308,11 @@ class ReportActions:
 
     async def reject(self, report_id: int, actor: Actor, reason: str, comment: str | None) -> Report:
         """Reject: not our competence, spam, or a duplicate of another report."""
-        async with self._acting(report_id, actor) as (session, report, _operator):
+        async with self._acting(report_id, actor) as (session, report, acting):
             await self._move(
                 session, report, Status.REJECTED, actor, f"{reason}: {comment}" if comment else reason
             )
+            await self._audit(session, report, acting, "reject", reason=reason)
             report.closed_at = self._clock.now()
             args = {**self._args(report), "reason": reason}
             lines = [Text("notify-rejected", args), Text(f"reject-reason-{reason}")]
@@ -372,13 +381,14 @@ class ReportActions:
         *,
         photos: tuple[str, ...] = (),
         documents: tuple[str, ...] = (),
-    ) -> None:
+    ) -> bool:
+        """Queue views for the report's citizen; False when this very message was queued before."""
         if report.citizen_id is None:
-            return  # the citizen asked to be forgotten
+            return True  # the citizen asked to be forgotten
         citizen = await session.get(Citizen, report.citizen_id)
         if citizen is None:
-            return
-        await enqueue(
+            return True
+        return await enqueue(
             session,
             key=f"report:{report.id}:{what}:{len(report.history)}",
             platform=citizen.platform,

@@ -14,18 +14,17 @@ Once sent, one message in the chat shows the notice's progress; `NoticeProgress`
 times a minute, and its buttons pause, resume or cancel the notice. The deliveries themselves are
 the outbox workers' job: nothing here sends to citizens.
 
-Buttons carry "cm:<action>:<id>:<tag>", the tag being the operator `CallbackSigner`'s HMAC over
-("cm." + action, id, chat): a button copied to another chat or made up is refused before anything
-is looked up, and a comms button can never pass for an operator one or the other way round. The id
-is a draft's random serial (so a button of an older or another member's draft is refused) or a
-notice id (progress and approval buttons). The bot must be an administrator of the chat (or have
-privacy mode off) to read the texts members type.
+Buttons carry "cm:<action>:<id>:<expiry>:<tag>", signed by the operator `CallbackSigner` under the
+prefix "cm" (the prefix, chat and expiry are in the HMAC): a button copied to another chat or made
+up is refused before anything is looked up, and a comms button can never pass for an operator one
+or the other way round. The id is a draft's random serial (so a button of an older or another
+member's draft is refused) or a notice id (progress and approval buttons). The bot must be an
+administrator of the chat (or have privacy mode off) to read the texts members type.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hmac
 import re
 import secrets
 from dataclasses import asdict, dataclass, field
@@ -39,7 +38,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from bot.catalog import Catalog
 from bot.i18n import Args, Translator
 from bot.notices import Audience, NoticeKind
-from handlers.telegram.operator import CallbackSigner
+from handlers.telegram.callbacks import CallbackSigner
 from storage.state import StateStore
 
 LANG = "ru"  # the comms team works in Russian
@@ -88,16 +87,10 @@ class CommsCallbacks:
         self._signer = signer
 
     def sign(self, action: str, ident: int, chat_id: int) -> str:
-        signed = self._signer.sign(f"{PREFIX}.{action}", ident, chat_id)  # "op:cm.<action>:<id>:<tag>"
-        _, _, ident_part, tag = signed.split(":")
-        return f"{PREFIX}:{action}:{ident_part}:{tag}"
+        return self._signer.sign(action, ident, chat_id, prefix=PREFIX)
 
     def verify(self, data: str, chat_id: int) -> tuple[str, int] | None:
-        parts = data.split(":")
-        if len(parts) != 4 or parts[0] != PREFIX or not parts[2].isdigit() or len(parts[2]) > 12:
-            return None
-        action, ident = parts[1], int(parts[2])
-        return (action, ident) if hmac.compare_digest(self.sign(action, ident, chat_id), data) else None
+        return self._signer.verify(data, chat_id, prefix=PREFIX)
 
     def button(self, text: str, action: str, ident: int, chat_id: int) -> InlineKeyboardButton:
         return InlineKeyboardButton(text=text[:64], callback_data=self.sign(action, ident, chat_id))

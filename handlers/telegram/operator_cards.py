@@ -2,32 +2,86 @@
 
 Wraps the plain Telegram messenger: deliveries addressed to a report (its card, or a message for
 its topic) are resolved here to a chat and thread, so a deleted topic is recreated on the next
-event instead of losing the message.
+event instead of losing the message. Every rendering signs the card's buttons afresh for the chat's
+binding as it is now, so a refresh also renews buttons near their expiry.
+
+The card never carries the citizen's phone: a «📞» button shows it to the person who presses it, if
+they may see it (`ReportActions.reveal_phone`).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
-from aiogram.types import InputMediaPhoto
-from sqlalchemy import delete, select
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
+from sqlalchemy import delete
 
 from bot.catalog import Catalog
+from bot.chats import TSUR_BODY, Binding, binding_of_body
 from bot.i18n import Translator
 from bot.outbox import Delivery, Failed, Kind, Messenger, Outcome, RetryAfter, Sent, Unreachable
-from bot.report_actions import TRIAGE_BODY_ID
-from handlers.telegram.operator import CallbackSigner, card_markup, card_text, topic_title
+from bot.reports import OPEN_STATUSES, Status
+from handlers.telegram.callbacks import CallbackSigner
 from storage.db import Database
-from storage.models import OperatorChat, Report, ReportThread
+from storage.models import Report, ReportThread
 
 log = logging.getLogger(__name__)
 
 # No chat bound yet: keep the card waiting (not counted as a failure) until someone binds one.
 UNBOUND_RETRY_SECONDS = 300.0
 TOPIC_GONE = ("thread not found", "topic_deleted", "topic_closed", "message thread not found")
+OPERATOR_LANG = "ru"
+PHONE_ACTION = "phone"
+
+
+def card_markup(
+    report: Report, binding: Binding, signer: CallbackSigner, translator: Translator
+) -> InlineKeyboardMarkup:
+    """The action buttons a report in this status offers, signed for this chat's binding."""
+
+    def button(action: str, key: str) -> InlineKeyboardButton:
+        data = signer.sign(action, report.id, binding.chat_id, nonce=binding.nonce)
+        return InlineKeyboardButton(text=translator.text(OPERATOR_LANG, key), callback_data=data)
+
+    status = Status(report.status)
+    rows: list[list[InlineKeyboardButton]] = []
+    if status in (Status.ROUTED, Status.IN_PROGRESS, Status.NEEDS_INFO):
+        rows.append([button("take", "op-btn-take"), button("clarify", "op-btn-clarify")])
+        rows.append([button("answer", "op-btn-answer"), button("reject", "op-btn-reject")])
+        rows.append([button("transfer", "op-btn-transfer")])
+    if status in OPEN_STATUSES and report.phone:
+        rows.append([button(PHONE_ACTION, "op-btn-phone")])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def card_text(report: Report, catalog: Catalog, translator: Translator) -> str:
+    """The card: what operators need to act on the report (no phone: see `card_markup`)."""
+    sector = catalog.sector(report.sector_id).name(OPERATOR_LANG)
+    args: dict[str, Any] = {
+        "number": report.number or "",
+        "sector": sector,
+        "municipality": catalog.municipality_name(report.municipality_id) or "—",
+        "address": report.address or "—",
+        "status": translator.text(OPERATOR_LANG, f"status-{report.status}"),
+        "confidence": f"{(report.classifier_confidence or 0) * 100:.0f}%",
+        "first": report.first_reaction_due.strftime("%d.%m.%Y %H:%M UTC"),
+        "due": report.answer_due.strftime("%d.%m.%Y"),
+        "platform": report.platform,
+        "photos": len(report.photos or []),
+        "rating": f"{report.rating}/5" if report.rating else "—",
+    }
+    head = translator.text(OPERATOR_LANG, "op-card", args)
+    body = report.text if len(report.text) <= 2500 else report.text[:2500] + "…"
+    return f"{head}\n\n{body}"[:4096]
+
+
+def topic_title(report: Report, catalog: Catalog) -> str:
+    place = catalog.municipality_name(report.municipality_id) or "?"
+    return f"№{report.number} · {catalog.sector(report.sector_id).name(OPERATOR_LANG)} · {place}"[:128]
 
 
 class OperatorDesk:
@@ -58,16 +112,10 @@ class OperatorDesk:
             return await self._to_topic(delivery)
         return await self._inner.deliver(delivery)
 
-    async def _chat_for(self, body_id: str) -> int | None:
+    async def _binding_for(self, body_id: str) -> Binding | None:
         async with self._db.session() as session:
-            chats = {
-                row.body_id: row.chat_id
-                for row in await session.scalars(
-                    select(OperatorChat).where(OperatorChat.body_id.in_([body_id, TRIAGE_BODY_ID]))
-                )
-            }
-        # A body without its own chat is worked from the ЦУР chat.
-        return chats.get(body_id) or chats.get(TRIAGE_BODY_ID)
+            # A body without its own chat is worked from the ЦУР chat.
+            return await binding_of_body(session, body_id) or await binding_of_body(session, TSUR_BODY)
 
     async def _to_topic(self, delivery: Delivery) -> Outcome:
         report_id = int(delivery.target.split(":", 1)[1])
@@ -99,11 +147,12 @@ class OperatorDesk:
             thread = await session.get(ReportThread, report_id)
         if report is None:
             return Sent()
-        chat_id = await self._chat_for(report.body_id)
-        if chat_id is None:
+        binding = await self._binding_for(report.body_id)
+        if binding is None:
             return RetryAfter(UNBOUND_RETRY_SECONDS)
-        text = card_text(report, self._catalog, self._translator, show_phone=True)
-        markup = card_markup(report, chat_id, self._signer, self._translator)
+        chat_id = binding.chat_id
+        text = card_text(report, self._catalog, self._translator)
+        markup = card_markup(report, binding, self._signer, self._translator)
         try:
             if thread is not None and thread.chat_id == chat_id and thread.card_message_id:
                 try:

@@ -19,11 +19,13 @@ from aiogram.types import (
 
 from bot.app import App
 from bot.chats import ChatBindings
+from bot.clock import Clock
 from bot.i18n import DEFAULT_LANGUAGE, Translator
 from bot.outbox import OutboxWorker
+from handlers.telegram.callbacks import CallbackSigner
 from handlers.telegram.citizen import AlbumGatherer, citizen_router
 from handlers.telegram.messenger import TelegramMessenger
-from handlers.telegram.operator import CallbackSigner, operator_router
+from handlers.telegram.operator import operator_router
 from handlers.telegram.operator_cards import OperatorDesk
 from storage.state import UpdateLog
 
@@ -55,9 +57,10 @@ def build_bot(token: str, api_url: str | None) -> Bot:
     return Bot(token, session=session)
 
 
-def callback_signer(token: str) -> CallbackSigner:
-    """Operator buttons are signed with a key derived from the bot token (never sent anywhere)."""
-    return CallbackSigner(hashlib.sha256(b"tsur-operator-callbacks:" + token.encode()).digest())
+def callback_signer(token: str, clock: Clock | None = None) -> CallbackSigner:
+    """Operator buttons are signed with a key derived from the bot token (never sent anywhere);
+    `clock` dates their expiry (the system clock unless a test moves time)."""
+    return CallbackSigner(hashlib.sha256(b"tsur-operator-callbacks:" + token.encode()).digest(), clock)
 
 
 def build_dispatcher(app: App, *, skip_repeats: bool, signer: CallbackSigner) -> Dispatcher:

@@ -7,7 +7,7 @@ op-card =
     Photos: { $photos } · Messenger: { $platform ->
         [vk] VK
        *[tg] Telegram
-    } · Phone: { $phone }
+    }
     First reaction by { $first }; answer by { $due }
     Citizen's rating: { $rating }
 op-btn-take = 🙋 Take
@@ -44,3 +44,12 @@ op-btn-transfer = ⇄ Transfer to another sector
 op-choose-sector = Which sector should it go to? The report will be routed again by the routing rules.
 op-transfer-done = The report has been transferred.
 op-transferred = ⇄ Transferred to: { $body }. It is handled there from now on.
+op-btn-phone = 📞 Show phone
+op-phone = 📞 The citizen's phone: { $phone }
+    Shown to you only; this view is recorded in the audit trail.
+op-no-phone = The citizen left no phone number.
+op-phone-closed = The report is closed: its phone is no longer shown.
+op-phone-elsewhere = The phone is shown only in the chat of the body responsible for the report.
+op-not-registered = Only registered operators of the body act in this chat. Ask a ЦУР administrator.
+op-anonymous = Actions on behalf of the chat are not accepted: write as yourself (turn off anonymous admin).
+op-buttons-expired = The buttons had expired — the card has been refreshed, press again.

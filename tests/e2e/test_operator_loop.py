@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.app import App
 from bot.outbox import OutboxWorker
 from bot.staff import Principal
-from handlers.telegram.operator import CallbackSigner
+from handlers.telegram.callbacks import CallbackSigner
 from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher, callback_signer
 from storage.models import OutboxMessage, Report, ReportThread, StatusChange
 from tests.fakes.telegram_api import FakeChat, FakeTelegramServer, FakeUser
@@ -98,7 +98,14 @@ async def test_report_card_actions_relay_and_feedback(database_url: str, app_fac
             assert any(m.method == "sendMediaGroup" for m in in_topic)
             assert any(m.method == "sendLocation" for m in in_topic)
             card = in_topic[-1]
-            assert HEATING[:30] in (card.text or "") and "+79120000001" in (card.text or "")
+            # The phone is not printed on the card: «📞 Показать телефон» shows it, in an alert only
+            # the presser sees.
+            assert HEATING[:30] in (card.text or "") and "+79120000001" not in (card.text or "")
+            await ops.press(admin, "📞 Показать телефон", message_thread_id=thread.thread_id)
+            reveal = await server.wait_for(
+                lambda c: c.method == "answerCallbackQuery" and "+79120000001" in str(c.params.get("text"))
+            )
+            assert reveal.params.get("show_alert") is True
 
             await ops.press(admin, "🙋 Взять в работу", message_thread_id=thread.thread_id)
             await ops.replies()
@@ -172,7 +179,9 @@ async def test_report_card_actions_relay_and_feedback(database_url: str, app_fac
             assert "закрыто" in (card.text or "") and card.inline_buttons == []
 
             # A button transplanted into another chat, and forged data, are refused.
-            data = signer.sign("take", report.id, ops.id)
+            binding = await app.actions.binding(ops.id)
+            assert binding is not None
+            data = signer.sign("take", report.id, ops.id, nonce=binding.nonce)
             outsider = server.user(901)
             outsider_chat.add_member(outsider, "member")
             server.push_update(

@@ -12,6 +12,7 @@ from bot.app import App
 from bot.chats import bind_chat
 from bot.report_actions import ActionRefused, Actor
 from bot.reports import ReportDraft
+from bot.staff import Principal
 from storage.models import OutboxMessage, Report
 from tests.conftest import Chat
 
@@ -100,6 +101,8 @@ async def test_only_the_bodys_chat_or_tsur_may_act(app: App) -> None:
         await app.actions.take(report_id, Actor("701", "Чужой", OTHER_CHAT))
     with pytest.raises(ActionRefused, match="op-chat-not-bound"):
         await app.actions.take(report_id, Actor("702", "Никто", -999))
+    # The ЦУР chat is strict: its registered operators act on every report.
+    await app.staff.add(Principal.shell(), "703", "operator", "tsur")
     await app.actions.take(report_id, Actor("703", "ЦУР", TSUR_CHAT))
     assert await status(app, report_id) == "in_progress"
 
