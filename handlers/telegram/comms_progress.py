@@ -20,6 +20,7 @@ from bot.i18n import Translator
 from bot.notice_service import NoticeService, NoticeStateError
 from bot.notices import Audience, NoticeStats, NoticeStatus, notice_views
 from bot.staff import NotAllowed
+from handlers.telegram.callbacks import CallbackSigner
 from handlers.telegram.comms import (
     LANG,
     CommsCallbacks,
@@ -30,7 +31,6 @@ from handlers.telegram.comms import (
     refusal,
     t,
 )
-from handlers.telegram.operator import CallbackSigner
 from handlers.telegram.principal import query_principal
 from handlers.telegram.render import render
 from storage.models import Notice

@@ -19,6 +19,7 @@ from bot.chats import is_comms_chat
 from bot.i18n import Translator
 from bot.notice_service import NoticeService
 from bot.staff import NotAllowed
+from handlers.telegram.callbacks import CallbackSigner
 from handlers.telegram.comms import (
     GROUP_TYPES,
     PREFIX,
@@ -35,7 +36,6 @@ from handlers.telegram.comms import (
 )
 from handlers.telegram.comms_compose import compose_action, drop_stored, take_input
 from handlers.telegram.comms_progress import approval_action, progress_action
-from handlers.telegram.operator import CallbackSigner
 from handlers.telegram.principal import message_principal, query_principal
 from storage.db import Database
 from storage.state import StateStore
