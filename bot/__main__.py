@@ -7,16 +7,16 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from bot.command_database import database
 from bot.config import ConfigError, Settings
 
 if TYPE_CHECKING:
-    from storage.db import Database
+    pass
 
 log = logging.getLogger("bot")
 
@@ -126,23 +126,6 @@ def _secrets(settings: Settings) -> list[str | None]:
         settings.vk_callback_secret,
     )
     return [value.get_secret_value() if value else None for value in values]
-
-
-@asynccontextmanager
-async def database(settings: Settings) -> AsyncIterator[Database]:
-    """The database, migrated and seeded with reference data, closed afterwards."""
-    from bot.catalog import seed_catalog
-    from bot.sla import seed_block_contacts
-    from storage.db import Database, migrate
-
-    db = Database(settings.database_url)
-    try:
-        await migrate(db)
-        await seed_catalog(db)
-        await seed_block_contacts(db)
-        yield db
-    finally:
-        await db.dispose()
 
 
 async def _migrate(settings: Settings) -> int:

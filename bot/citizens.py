@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased, selectinload
 from bot.clock import Clock
 from bot.contacts_mask import mask_contacts
 from bot.outbox import DEAD, SENT, Kind, erase_citizen_messages
+from bot.report_cards import CITIZEN_RELAY_KEY, queue_card
 from storage.db import Database
 from storage.models import Citizen, LinkCode, OutboxMessage, Report, Subscription
 
@@ -30,7 +31,6 @@ LINK_FAILURE_WINDOW = timedelta(hours=1)
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—_.]+")
 _CODE_SHAPE = re.compile(f"[{LINK_ALPHABET}]{{{LINK_CODE_LENGTH}}}")
 # How report_actions.relay_to_topic keys a citizen's follow-up into the report's topic.
-CITIZEN_RELAY_KEY = "citizen-relay:"
 
 
 class LinkResult(StrEnum):
@@ -278,25 +278,10 @@ async def _erase_relays(session: AsyncSession, report_ids: list[int]) -> None:
 
 
 async def _refresh_cards(session: AsyncSession, reports: list[Report], now: datetime) -> None:
-    """Queue each report's card again, so its topic shows the masked text and no phone.
-
-    A card message is queued once per state of the report, and erasure changes no state: the
-    finished card rows (each holds only the report id) are dropped so the same state queues anew.
-    """
-    # Imported here: report actions build on reports, which build on this module (linked_ids).
-    from bot.report_actions import queue_card
-
-    if not reports:
-        return
-    await session.execute(
-        delete(OutboxMessage).where(
-            OutboxMessage.kind == Kind.REPORT_CARD.value,
-            OutboxMessage.report_id.in_([report.id for report in reports]),
-            OutboxMessage.status.in_([SENT, DEAD]),
-        )
-    )
+    """Queue each report's card again, so its topic shows the masked text and no phone (erasure
+    changes no state of the report, so the refresh is keyed by its own reason)."""
     for report in reports:
-        await queue_card(session, report, now)
+        await queue_card(session, report, now, refresh=f"erased:{now.timestamp():.0f}")
 
 
 async def _relabel(session: AsyncSession, person_id: int) -> None:

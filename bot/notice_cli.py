@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.catalog import Catalog
 from bot.clock import SystemClock
+from bot.command_database import database
 from bot.config import Settings
 from bot.notice_service import NoticeService, NoticeStateError
 from bot.notices import Audience, NoticeDraft, NoticeKind, malformed_report_numbers
@@ -61,8 +62,6 @@ def _fail(message: str) -> int:
 
 async def run_notice_command(settings: Settings, args: argparse.Namespace) -> int:
     """One notice action; 2 with a one-line reason when the input is wrong or not allowed."""
-    from bot.__main__ import database
-
     tz = ZoneInfo(settings.timezone)
     clock = SystemClock()
     async with database(settings) as db:

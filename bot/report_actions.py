@@ -26,6 +26,7 @@ from bot.report_access import (
     record_action,
     record_phone_shown,
 )
+from bot.report_cards import CITIZEN_RELAY_KEY, queue_card
 from bot.reports import OPEN_STATUSES, SYSTEM_ACTOR, IllegalTransition, Status, change_status, owns
 from bot.staff import StaffService
 from dialogs.view import Button, Text, View
@@ -35,22 +36,6 @@ from storage.models import Citizen, Report, ReportThread
 __all__ = ["TRIAGE_BODY_ID", "ActionRefused", "Actor", "ReportActions", "queue_card"]
 
 TRIAGE_BODY_ID = TSUR_BODY
-
-
-async def queue_card(session: AsyncSession, report: Report, now: datetime, *, refresh: str = "") -> None:
-    """Queue the card of `report` as it is now; one card message per distinct state of the report,
-    and one more per `refresh` reason (a re-post with freshly signed buttons)."""
-    version = f"{len(report.history)}:{report.status}:{report.body_id}:{report.assignee_id}:{report.rating}"
-    await enqueue(
-        session,
-        key=f"card:{report.id}:{version}" + (f":{refresh}" if refresh else ""),
-        platform="tg",
-        kind=Kind.REPORT_CARD,
-        target=report.body_id,
-        payload={"report_id": report.id},
-        report_id=report.id,
-        now=now,
-    )
 
 
 class ReportActions:
@@ -193,7 +178,7 @@ class ReportActions:
             ]
             await enqueue(
                 session,
-                key=f"citizen-relay:{key}",
+                key=f"{CITIZEN_RELAY_KEY}{key}",
                 platform="tg",
                 kind=Kind.TOPIC,
                 target=f"report:{report.id}",

@@ -107,14 +107,9 @@ async def _start_telegram(
     cleanups: list[Callable[[], Awaitable[None]]],
 ) -> tuple[Bot, Dispatcher | None]:
     """The Telegram bot, and its dispatcher when updates come by webhook (served by the web app)."""
+    from handlers.telegram.callbacks import callback_signer
     from handlers.telegram.comms_progress import NoticeProgress
-    from handlers.telegram.setup import (
-        build_bot,
-        build_delivery,
-        build_dispatcher,
-        callback_signer,
-        publish_commands,
-    )
+    from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher, publish_commands
 
     settings = app.settings
     bot = build_bot(token, settings.telegram_api_url)

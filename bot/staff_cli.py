@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from bot.audit import AuditQuery, audit_events, format_event
 from bot.catalog import Catalog
 from bot.clock import SystemClock
+from bot.command_database import database
 from bot.config import Settings
 from bot.staff import Principal, Role, StaffError, StaffService
 
@@ -53,8 +54,6 @@ def parse_since(value: str, now: datetime) -> datetime:
 
 async def run_staff_command(settings: Settings, args: argparse.Namespace) -> int:
     """One registry action from the shell; 2 with a one-line reason when it cannot be done."""
-    from bot.__main__ import database
-
     shell = Principal.shell()
     async with database(settings) as db:
         catalog = await Catalog.load(db)
@@ -81,8 +80,6 @@ async def run_staff_command(settings: Settings, args: argparse.Namespace) -> int
 
 async def run_audit_command(settings: Settings, args: argparse.Namespace) -> int:
     """Print audit rows, one per line, oldest first."""
-    from bot.__main__ import database
-
     try:
         since = parse_since(args.since, datetime.now(UTC)) if args.since else None
     except ValueError as error:

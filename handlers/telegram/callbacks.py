@@ -92,3 +92,9 @@ class CallbackSigner:
         """(action, id) of an authentic, unexpired press; None for anything else."""
         press = self.check(data, chat_id, nonce=nonce, prefix=prefix)
         return None if press is None or press.expired else (press.action, press.ident)
+
+
+def callback_signer(token: str, clock: Clock | None = None) -> CallbackSigner:
+    """Operator buttons are signed with a key derived from the bot token (never sent anywhere);
+    `clock` dates their expiry (the system clock unless a test moves time)."""
+    return CallbackSigner(hashlib.sha256(b"tsur-operator-callbacks:" + token.encode()).digest(), clock)

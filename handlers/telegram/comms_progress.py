@@ -20,7 +20,7 @@ from bot.i18n import Translator
 from bot.notice_service import NoticeService, NoticeStateError
 from bot.notices import Audience, NoticeStats, NoticeStatus, notice_views
 from bot.staff import NotAllowed
-from handlers.telegram.callbacks import CallbackSigner
+from handlers.telegram.callbacks import CallbackSigner, callback_signer
 from handlers.telegram.comms import (
     LANG,
     CommsCallbacks,
@@ -170,9 +170,7 @@ class NoticeProgress:
         signer: CallbackSigner | None = None,
     ) -> None:
         if signer is None:
-            # The key the dispatcher signs with; imported here because setup.py imports the comms router.
-            from handlers.telegram.setup import callback_signer
-
+            # The key the dispatcher signs with.
             signer = callback_signer(bot.token)
         self._bot = bot
         self._notices = notices

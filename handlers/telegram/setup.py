@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,8 +18,8 @@ from aiogram.types import (
 
 from bot.app import App
 from bot.chats import ChatBindings
-from bot.clock import Clock
 from bot.i18n import DEFAULT_LANGUAGE, Translator
+from bot.municipal_centre import MunicipalCentre
 from bot.outbox import OutboxWorker
 from handlers.telegram.callbacks import CallbackSigner
 from handlers.telegram.citizen import AlbumGatherer, citizen_router
@@ -57,16 +56,11 @@ def build_bot(token: str, api_url: str | None) -> Bot:
     return Bot(token, session=session)
 
 
-def callback_signer(token: str, clock: Clock | None = None) -> CallbackSigner:
-    """Operator buttons are signed with a key derived from the bot token (never sent anywhere);
-    `clock` dates their expiry (the system clock unless a test moves time)."""
-    return CallbackSigner(hashlib.sha256(b"tsur-operator-callbacks:" + token.encode()).digest(), clock)
-
-
 def build_dispatcher(app: App, *, skip_repeats: bool, signer: CallbackSigner) -> Dispatcher:
     """Routers per audience; services reach handlers as workflow data, not globals."""
     from handlers.telegram.binding import binding_router
     from handlers.telegram.comms_router import comms_router
+    from handlers.telegram.municipal import municipal_router
     from handlers.telegram.staff_commands import staff_router
 
     dispatcher = Dispatcher(
@@ -81,14 +75,20 @@ def build_dispatcher(app: App, *, skip_repeats: bool, signer: CallbackSigner) ->
         notices=app.notices,
         staff=app.staff,
         bindings=ChatBindings(app.db, app.staff, app.services.clock, app.services.catalog),
+        municipal=MunicipalCentre(app.db, app.staff, app.services.clock),
     )
     if skip_repeats:
         dispatcher.update.outer_middleware(SkipRepeatedUpdates(app.update_log))
     # Staff commands first: an anonymous one is refused before anything else sees it, and an invite
-    # is redeemed before citizen intake. Comms chats before operator chats: the operator router takes
-    # every message in a topic.
+    # is redeemed (and a municipal centre's list read) before citizen intake. Comms chats before
+    # operator chats: the operator router takes every message in a topic.
     dispatcher.include_routers(
-        staff_router(), citizen_router(), binding_router(), comms_router(), operator_router()
+        staff_router(),
+        municipal_router(),
+        citizen_router(),
+        binding_router(),
+        comms_router(),
+        operator_router(),
     )
     return dispatcher
 

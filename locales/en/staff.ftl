@@ -70,3 +70,10 @@ staff-role-curator = the block curator of
 staff-role-comms = a comms team member
 staff-role-mcu = the municipal centre of
 staff-role-scoped = { $role } «{ $scope }»
+
+# The municipal centre (МЦУ): /municipality in a private chat (handlers/telegram/municipal.py).
+mcu-usage = Name the municipality: /municipality <id> (for example, /municipality ekaterinburg). The list is open to that municipality's centre (МЦУ) and to ЦУР administrators.
+mcu-head = 🏙 { $municipality }: { $count } open reports (the latest 50 shown).
+mcu-line = No. { $number } · { $sector } · { $status } · answer due { $due }
+    Address: { $address }
+    { $text }

@@ -70,3 +70,10 @@ staff-role-curator = ответственный за отраслевой бло
 staff-role-comms = сотрудник информирования
 staff-role-mcu = МЦУ муниципалитета
 staff-role-scoped = { $role } «{ $scope }»
+
+# The municipal centre (МЦУ): /municipality in a private chat (handlers/telegram/municipal.py).
+mcu-usage = Укажите муниципалитет: /municipality <id> (например, /municipality ekaterinburg). Список открыт МЦУ этого муниципалитета и администраторам ЦУР.
+mcu-head = 🏙 { $municipality }: открытых обращений — { $count } (показаны последние 50).
+mcu-line = № { $number } · { $sector } · { $status } · срок ответа { $due }
+    Адрес: { $address }
+    { $text }

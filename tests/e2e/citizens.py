@@ -17,8 +17,9 @@ from aiogram import Bot, Dispatcher
 
 from bot.app import App
 from bot.outbox import OutboxWorker
+from handlers.telegram.callbacks import callback_signer
 from handlers.telegram.files import photo_source
-from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher, callback_signer
+from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher
 from handlers.vk.setup import VkSide, build_vk, build_vk_delivery, poll_vk
 from tests.fakes.telegram_api import FakeTelegramServer, FakeUser
 from tests.fakes.vk_api import FakeVkServer, FakeVkUser

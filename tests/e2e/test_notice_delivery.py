@@ -20,7 +20,8 @@ from bot.app import App
 from bot.clock import ManualClock
 from bot.notices import Audience, NoticeDraft, NoticeKind
 from bot.outbox import LEASE, Delivery, OutboxWorker, Outcome
-from handlers.telegram.setup import build_bot, build_delivery, callback_signer
+from handlers.telegram.callbacks import callback_signer
+from handlers.telegram.setup import build_bot, build_delivery
 from handlers.vk.setup import build_vk, build_vk_delivery
 from storage.models import Citizen, OutboxMessage, Subscription
 from tests.fakes.telegram_api import FakeTelegramServer

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from bot.app import App
 from bot.outbox import OutboxWorker
 from bot.staff import Principal
-from handlers.telegram.callbacks import CallbackSigner
-from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher, callback_signer
+from handlers.telegram.callbacks import CallbackSigner, callback_signer
+from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher
 from storage.models import OutboxMessage, Report, ReportThread, StatusChange
 from tests.fakes.telegram_api import FakeChat, FakeTelegramServer, FakeUser
 

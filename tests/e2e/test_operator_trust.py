@@ -15,8 +15,8 @@ from bot.audit import AuditQuery, audit_events
 from bot.chats import bind_chat
 from bot.outbox import OutboxWorker
 from bot.staff import Principal
-from handlers.telegram.callbacks import CallbackSigner
-from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher, callback_signer
+from handlers.telegram.callbacks import CallbackSigner, callback_signer
+from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher
 from storage.models import OperatorChat, Report, ReportThread
 from tests.e2e.test_operator_loop import deliver_all, file_report
 from tests.fakes.telegram_api import ApiCall, FakeChat, FakeTelegramServer, FakeUser, SentMessage

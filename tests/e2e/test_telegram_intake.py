@@ -15,7 +15,8 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.app import App
-from handlers.telegram.setup import build_bot, build_dispatcher, callback_signer
+from handlers.telegram.callbacks import callback_signer
+from handlers.telegram.setup import build_bot, build_dispatcher
 from storage.models import Citizen, Report, StatusChange
 from tests.fakes.telegram_api import FakeTelegramServer, FakeUser
 

@@ -22,7 +22,8 @@ from bot.outbox import Delivery, Kind, OutboxWorker, RetryAfter, Sent, Unreachab
 from bot.pacing import SlidingWindow
 from bot.staff import Principal
 from dialogs.view import Text, View
-from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher, callback_signer
+from handlers.telegram.callbacks import callback_signer
+from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher
 from handlers.vk.messenger import VkMessenger
 from handlers.vk.setup import VkSide, build_vk, vk_callback_handler
 from storage.models import Citizen, OutboxMessage, Report, ReportThread

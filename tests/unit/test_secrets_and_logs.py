@@ -27,7 +27,8 @@ from bot.outbox import Delivery, Failed, Kind, Outcome, Unreachable, enqueue, en
 from bot.redaction import RedactingFilter, forget_secrets, redact, setup_logging
 from bot.runtime import check_settings
 from dialogs.view import Text, View
-from handlers.telegram.setup import build_dispatcher, callback_signer
+from handlers.telegram.callbacks import callback_signer
+from handlers.telegram.setup import build_dispatcher
 from handlers.vk.setup import build_vk, vk_callback_handler
 from storage.models import OutboxMessage, Report
 from tests.conftest import START, make_settings

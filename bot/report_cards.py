@@ -1,0 +1,30 @@
+"""Messages about a report's place in its operator chat that several services queue: the card
+(refreshed on every change), and the key prefix of a citizen's words relayed into its topic."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.outbox import Kind, enqueue
+from storage.models import Report
+
+# `/forget` finds the citizen's relayed words by this prefix, so both sides share it.
+CITIZEN_RELAY_KEY = "citizen-relay:"
+
+
+async def queue_card(session: AsyncSession, report: Report, now: datetime, *, refresh: str = "") -> None:
+    """Queue the card of `report` as it is now; one card message per distinct state of the report,
+    and one more per `refresh` reason (a re-post with freshly signed buttons, an erasure)."""
+    version = f"{len(report.history)}:{report.status}:{report.body_id}:{report.assignee_id}:{report.rating}"
+    await enqueue(
+        session,
+        key=f"card:{report.id}:{version}" + (f":{refresh}" if refresh else ""),
+        platform="tg",
+        kind=Kind.REPORT_CARD,
+        target=report.body_id,
+        payload={"report_id": report.id},
+        report_id=report.id,
+        now=now,
+    )
