@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -154,6 +154,19 @@ def parse_role(role: str, scope: str, known_scopes: Mapping[str, Sequence[str]] 
     return parsed
 
 
+def _active_roles(who: Principal) -> Select[str, str]:
+    """(role, scope) of every role `who` holds now."""
+    return (
+        select(StaffRole.role, StaffRole.scope)
+        .join(StaffMember, StaffMember.id == StaffRole.member_id)
+        .where(
+            StaffMember.platform == who.platform,
+            StaffMember.platform_user_id == who.user_id,
+            StaffRole.revoked_at.is_(None),
+        )
+    )
+
+
 class StaffService:
     """Registry reads and changes, every change audited in its own transaction."""
 
@@ -182,17 +195,8 @@ class StaffService:
         return await self._may(session, who, right, scope)
 
     async def _may(self, session: AsyncSession, who: Principal, right: Right, scope: str) -> Grant | None:
-        allowed = RULES[right]
-        rows = await session.execute(
-            select(StaffRole.role, StaffRole.scope)
-            .join(StaffMember, StaffMember.id == StaffRole.member_id)
-            .where(
-                StaffMember.platform == who.platform,
-                StaffMember.platform_user_id == who.user_id,
-                StaffRole.revoked_at.is_(None),
-                StaffRole.role.in_([r.value for r in allowed]),
-            )
-        )
+        allowed = [r.value for r in RULES[right]]
+        rows = await session.execute(_active_roles(who).where(StaffRole.role.in_(allowed)))
         best: Grant | None = None
         for role, role_scope in rows:
             scoped = SCOPE_KIND.get(Role(role)) is not None
@@ -216,16 +220,7 @@ class StaffService:
     async def roles(self, who: Principal) -> tuple[Grant, ...]:
         """Every active role of `who` (for /whoami and the menus)."""
         async with self._db.session() as session:
-            rows = await session.execute(
-                select(StaffRole.role, StaffRole.scope)
-                .join(StaffMember, StaffMember.id == StaffRole.member_id)
-                .where(
-                    StaffMember.platform == who.platform,
-                    StaffMember.platform_user_id == who.user_id,
-                    StaffRole.revoked_at.is_(None),
-                )
-                .order_by(StaffRole.id)
-            )
+            rows = await session.execute(_active_roles(who).order_by(StaffRole.id))
             return tuple(Grant(role, scope) for role, scope in rows)
 
     # ---------------------------------------------------------------------------- changes
