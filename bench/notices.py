@@ -31,7 +31,7 @@ if str(REPO_ROOT) not in sys.path:
 from sqlalchemy import insert, select, text  # noqa: E402
 
 from bot.app import App, build_app  # noqa: E402
-from bot.config import Settings  # noqa: E402
+from bot.core.config import Settings  # noqa: E402
 from bot.notices import Audience, NoticeDraft, NoticeKind  # noqa: E402
 from bot.outbox import OutboxWorker  # noqa: E402
 from handlers.telegram.callbacks import callback_signer  # noqa: E402

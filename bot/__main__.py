@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from bot.command_database import database
-from bot.config import ConfigError, Settings
+from bot.core.config import ConfigError, Settings
 
 if TYPE_CHECKING:
     pass
@@ -70,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    from bot.redaction import setup_logging
+    from bot.core.redaction import setup_logging
 
     # Tokens and secrets are masked in every line, tracebacks included (bot/redaction.py).
     setup_logging(settings.log_level, secrets=_secrets(settings))

@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.catalog import Catalog, seed_catalog
 from bot.citizens import CitizenService
 from bot.classify import Classifier, load_classifier
-from bot.clock import Clock, SystemClock
-from bot.config import Settings
+from bot.core.clock import Clock, SystemClock
+from bot.core.config import Settings
+from bot.core.i18n import Translator
 from bot.deadlines import WorkCalendar
 from bot.flood import FloodGuard, RedisFloodGuard
 from bot.geo import MunicipalityDirectory
-from bot.i18n import Translator
 from bot.notice_service import NoticeService
 from bot.outbox import Delivery, Messenger, OutboxWorker
 from bot.report_actions import ReportActions

@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.audit import AuditAction, record
 from bot.catalog import Catalog
-from bot.clock import Clock, SystemClock
+from bot.core.clock import Clock, SystemClock
+from bot.core.messages import Text, View
 from bot.outbox import Kind, enqueue, envelope
 from bot.staff import Grant, Principal, Right, StaffService
-from dialogs.view import Text, View
 from storage.db import Database
 from storage.models import CommsChat, OperatorChat
 

@@ -14,8 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
-from bot.clock import Clock
 from bot.contacts_mask import mask_contacts
+from bot.core.clock import Clock
 from bot.outbox import DEAD, SENT, Kind, erase_citizen_messages
 from bot.report_cards import CITIZEN_RELAY_KEY, queue_card
 from storage.db import Database

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from bot.audit import AuditAction, record
-from bot.clock import Clock
+from bot.core.clock import Clock
 from bot.reports import OPEN_STATUSES
 from bot.staff import Principal, Right, StaffService
 from storage.db import Database

@@ -14,9 +14,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.catalog import Catalog
-from bot.clock import SystemClock
 from bot.command_database import database
-from bot.config import Settings
+from bot.core.clock import SystemClock
+from bot.core.config import Settings
 from bot.notice_service import NoticeService, NoticeStateError
 from bot.notices import Audience, NoticeDraft, NoticeKind, malformed_report_numbers
 from bot.staff import NotAllowed, Principal, Right, StaffService

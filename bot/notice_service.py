@@ -22,7 +22,7 @@ from sqlalchemy import and_, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.audit import AuditAction, record
-from bot.clock import Clock
+from bot.core.clock import Clock
 from bot.notice_plans import NoticePlans, check_draft, draft_content
 from bot.notices import Audience, NoticeDraft, NoticeStats, NoticeStatus, content_hash, notice_hash
 from bot.staff import SHELL_GRANT, Grant, NotAllowed, Principal, Right, StaffService

@@ -41,8 +41,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.sql import Select
 
+from bot.core.messages import Button, Text, View
 from bot.outbox import envelope
-from dialogs.view import Button, Text, View
 from storage.models import Citizen, Notice, Report, Subscription
 
 UNSUBSCRIBE_BUTTON = "ns:off"

@@ -23,9 +23,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.redaction import redact
-from dialogs.view import Ask, Button, Text, View
+from bot.core.clock import Clock
+from bot.core.messages import Ask, Button, Text, View
+from bot.core.redaction import redact
 from storage.db import TRANSIENT_ERRORS, Database
 from storage.models import Citizen, Notice, OutboxMessage, Report
 

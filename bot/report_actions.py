@@ -13,7 +13,8 @@ from sqlalchemy.orm import selectinload
 
 from bot.catalog import Catalog
 from bot.chats import TSUR_BODY, Binding, binding_of_chat
-from bot.clock import Clock
+from bot.core.clock import Clock
+from bot.core.messages import Button, Text, View
 from bot.deadlines import WorkCalendar, due_dates
 from bot.outbox import Kind, enqueue, envelope
 from bot.report_access import (
@@ -29,7 +30,6 @@ from bot.report_access import (
 from bot.report_cards import CITIZEN_RELAY_KEY, queue_card
 from bot.reports import OPEN_STATUSES, SYSTEM_ACTOR, IllegalTransition, Status, change_status, owns
 from bot.staff import StaffService
-from dialogs.view import Button, Text, View
 from storage.db import Database
 from storage.models import Citizen, Report, ReportThread
 

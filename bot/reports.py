@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.catalog import OTHER_SECTOR, Catalog
 from bot.citizens import linked_ids
-from bot.clock import Clock
+from bot.core.clock import Clock
 from bot.deadlines import WorkCalendar, due_dates
 from bot.outbox import Kind, enqueue
 from storage.db import Database

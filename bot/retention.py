@@ -17,8 +17,8 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func
 
-from bot.clock import Clock, SystemClock
-from bot.config import Settings
+from bot.core.clock import Clock, SystemClock
+from bot.core.config import Settings
 from storage.db import TRANSIENT_ERRORS, Database, migrate
 from storage.models import DialogStateRow, OutboxMessage, ProcessedUpdate
 

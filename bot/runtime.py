@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from bot.app import App, build_app
-from bot.config import (
+from bot.core.config import (
     ConfigError,
     Settings,
     telegram_token,

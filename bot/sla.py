@@ -25,13 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.catalog import DATA_DIR
-from bot.clock import Clock
+from bot.core.clock import Clock
+from bot.core.messages import View
 from bot.deadlines import WorkCalendar
 from bot.outbox import Kind, enqueue, envelope
 from bot.report_cards import queue_card
 from bot.reports import OPEN_STATUSES, SYSTEM_ACTOR, Status, change_status
 from bot.staff import Role, role_holders
-from dialogs.view import View
 from storage.db import TRANSIENT_ERRORS, Database
 from storage.models import BlockContact, Body, Citizen, Report, Sector, SlaEvent
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.audit import AuditAction, record
-from bot.clock import Clock
+from bot.core.clock import Clock
 from storage.db import Database
 from storage.models import StaffInvite, StaffMember, StaffRole
 

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 from bot.audit import AuditQuery, audit_events, format_event
 from bot.catalog import Catalog
-from bot.clock import SystemClock
 from bot.command_database import database
-from bot.config import Settings
+from bot.core.clock import SystemClock
+from bot.core.config import Settings
 from bot.staff import Principal, Role, StaffError, StaffService
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog import Catalog
 from bot.citizens import linked_ids
-from bot.clock import Clock
+from bot.core.clock import Clock
 from storage.db import Database
 from storage.models import Citizen, Report, Subscription
 

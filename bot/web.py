@@ -11,7 +11,7 @@ from aiohttp.typedefs import Handler
 from sqlalchemy import text
 
 from bot.app import App
-from bot.config import secret_matches
+from bot.core.config import secret_matches
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 

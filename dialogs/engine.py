@@ -19,13 +19,13 @@ from zoneinfo import ZoneInfo
 from bot.catalog import Catalog
 from bot.citizens import CitizenInfo, CitizenService
 from bot.classify import Classifier
-from bot.clock import Clock
+from bot.core.clock import Clock
+from bot.core.i18n import Translator, pick_language
+from bot.core.messages import Ask, Button, Inbound, InboundKind, Text, View
 from bot.flood import FloodGuard, FloodVerdict
-from bot.i18n import Translator, pick_language
 from bot.report_actions import ReportActions
 from bot.reports import ReportService
 from bot.subscriptions import SubscriptionService
-from dialogs.view import Ask, Button, Inbound, InboundKind, Text, View
 from storage.db import TRANSIENT_ERRORS
 from storage.state import StateStore
 

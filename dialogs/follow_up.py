@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import uuid
 
+from bot.core.messages import Button, InboundKind, Text, View
 from bot.report_actions import ActionRefused
 from bot.reports import OPEN_STATUSES, Status
 from dialogs.engine import Context, Step, Transition, start_dialog
-from dialogs.view import Button, InboundKind, Text, View
 
 DIALOG = "relay"
 MAX_RELAY_CHARS = 4000

@@ -7,11 +7,11 @@ import uuid
 from typing import Any
 
 from bot.catalog import OTHER_SECTOR
+from bot.core.messages import Ask, Button, InboundKind, Text, View
 from bot.geo import GeoMatch
 from bot.reports import MAX_PHOTOS, ReportDraft
 from dialogs.engine import Context, Step, Transition, start_dialog
 from dialogs.notices_menu import offer_after_report
-from dialogs.view import Ask, Button, InboundKind, Text, View
 
 DIALOG = "intake"
 MIN_TEXT_CHARS = 15

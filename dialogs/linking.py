@@ -7,9 +7,9 @@ Reached from the main menu ("link" scope) and by /link, or /link CODE to redeem 
 from __future__ import annotations
 
 from bot.citizens import LINK_CODE_TTL, LinkResult
+from bot.core.messages import Button, InboundKind, Text, View
 from dialogs import notices_menu
 from dialogs.engine import Context, Dialogs, Step, Transition, start_dialog
-from dialogs.view import Button, InboundKind, Text, View
 
 DIALOG = "link"
 # Brand names: the same in every language.

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from bot.core.messages import Button, Text, View
 from dialogs import intake, linking, notices_menu
 from dialogs.engine import Context, Dialogs
 from dialogs.my_reports import my_reports_scope, show_list
-from dialogs.view import Button, Text, View
 
 SUPPORTED = ("ru", "en")
 

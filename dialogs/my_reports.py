@@ -3,8 +3,8 @@ and every id is checked against the citizen who pressed it."""
 
 from __future__ import annotations
 
+from bot.core.messages import Button, Text, View
 from dialogs.engine import Context
-from dialogs.view import Button, Text, View
 
 PAGE = 5
 TEXT_PREVIEW = 700

@@ -20,9 +20,9 @@ import math
 import re
 
 from bot.catalog import OTHER_SECTOR
+from bot.core.messages import Button, InboundKind, Text, View
 from bot.subscriptions import ALL, MUNICIPALITY, SECTOR, Subscriptions, SubscriptionService
 from dialogs.engine import Context, Dialogs, Step, Transition, start_dialog
-from dialogs.view import Button, InboundKind, Text, View
 
 DIALOG = "subs"
 SCOPE = "ns"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.i18n import Translator
-from dialogs.view import View
+from bot.core.i18n import Translator
+from bot.core.messages import View
 
 
 def split_text(text: str, limit: int) -> list[str]:

@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import text
 
 from bot.app import App, build_app
-from bot.clock import ManualClock
-from bot.config import Settings
-from bot.i18n import Translator
+from bot.core.clock import ManualClock
+from bot.core.config import Settings
+from bot.core.i18n import Translator
+from bot.core.messages import Inbound, InboundKind
 from dialogs.engine import Reply
-from dialogs.view import Inbound, InboundKind
 from storage.db import Database
 from storage.state import MemoryStateStore, RedisStateStore, SqlStateStore, StateStore
 

@@ -16,7 +16,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.clock import Clock, SystemClock
+from bot.core.clock import Clock, SystemClock
 
 # Telegram's limit on callback_data, in bytes.
 CALLBACK_DATA_LIMIT = 64

@@ -12,9 +12,9 @@ from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
 from aiogram.types import CallbackQuery, Message
 
-from bot.i18n import Translator
+from bot.core.i18n import Translator
+from bot.core.messages import Inbound, InboundKind
 from dialogs.engine import DialogRunner, Reply
-from dialogs.view import Inbound, InboundKind
 from handlers.telegram.render import OutgoingMessage, render
 
 log = logging.getLogger(__name__)

@@ -36,7 +36,7 @@ from aiogram.filters import Filter
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.catalog import Catalog
-from bot.i18n import Args, Translator
+from bot.core.i18n import Args, Translator
 from bot.notices import Audience, NoticeKind
 from handlers.telegram.callbacks import CallbackSigner
 from storage.state import StateStore

@@ -16,7 +16,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramRetryAfter
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.i18n import Translator
+from bot.core.i18n import Translator
 from bot.notice_service import NoticeService, NoticeStateError
 from bot.notices import Audience, NoticeStats, NoticeStatus, notice_views
 from bot.staff import NotAllowed

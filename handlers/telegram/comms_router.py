@@ -16,7 +16,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.catalog import Catalog
 from bot.chats import is_comms_chat
-from bot.i18n import Translator
+from bot.core.i18n import Translator
 from bot.notice_service import NoticeService
 from bot.staff import NotAllowed
 from handlers.telegram.callbacks import CallbackSigner

@@ -24,7 +24,7 @@ from aiogram.exceptions import (
 from aiogram.types import InputMediaPhoto
 from aiogram.types.media_union import MediaUnion
 
-from bot.i18n import Translator
+from bot.core.i18n import Translator
 from bot.outbox import DONE_PARTS, Delivery, Failed, Kind, Outcome, RetryAfter, Sent, Unreachable, views_of
 from bot.pacing import TokenBucket
 from handlers.telegram.render import render

@@ -8,7 +8,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.catalog import Catalog
-from bot.i18n import Translator, pick_language
+from bot.core.i18n import Translator, pick_language
 from bot.municipal_centre import MunicipalCentre
 from bot.staff import NotAllowed
 from handlers.telegram.principal import message_principal

@@ -17,7 +17,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from sqlalchemy import select
 
 from bot.catalog import Catalog
-from bot.i18n import Translator
+from bot.core.i18n import Translator
 from bot.report_actions import ActionRefused, Actor, ReportActions
 from handlers.telegram.callbacks import CallbackSigner
 from handlers.telegram.operator_cards import OPERATOR_LANG

@@ -12,8 +12,8 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 
-from bot.i18n import Translator
-from dialogs.view import Ask, View
+from bot.core.i18n import Translator
+from bot.core.messages import Ask, View
 from handlers.text import split_text, view_text
 
 TEXT_LIMIT = 4096

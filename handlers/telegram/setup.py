@@ -18,7 +18,7 @@ from aiogram.types import (
 
 from bot.app import App
 from bot.chats import ChatBindings
-from bot.i18n import DEFAULT_LANGUAGE, Translator
+from bot.core.i18n import DEFAULT_LANGUAGE, Translator
 from bot.municipal_centre import MunicipalCentre
 from bot.outbox import OutboxWorker
 from handlers.telegram.callbacks import CallbackSigner

@@ -13,7 +13,7 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
 
 from bot.catalog import Catalog
-from bot.i18n import Translator, pick_language
+from bot.core.i18n import Translator, pick_language
 from bot.staff import (
     INVITE_PREFIX,
     SCOPE_KIND,

@@ -18,10 +18,10 @@ from vkbottle import API, Bot, VKAPIError
 from vkbottle.bot import BotLabeler
 from vkbottle_types.events import GroupEventType
 
-from bot.i18n import Translator
+from bot.core.i18n import Translator
+from bot.core.messages import Inbound, InboundKind
 from bot.pacing import Pacer
 from dialogs.engine import DialogRunner, Reply
-from dialogs.view import Inbound, InboundKind
 from handlers.vk.render import LOCATION_PAYLOAD, render
 from storage.state import UpdateLog
 

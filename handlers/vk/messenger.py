@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 from vkbottle import API, PhotoMessageUploader, VKAPIError
 
-from bot.i18n import Translator
+from bot.core.i18n import Translator
 from bot.outbox import DONE_PARTS, Delivery, Failed, Kind, Outcome, RetryAfter, Sent, Unreachable, views_of
 from bot.pacing import Pacer
 from handlers.vk.citizen import SLOW_DOWN_CODES, UNREACHABLE_CODES, random_id_for

@@ -14,8 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.i18n import Translator
-from dialogs.view import Ask, Button, View
+from bot.core.i18n import Translator
+from bot.core.messages import Ask, Button, View
 from handlers.text import split_text, view_text
 
 # VK accepts up to 9000 characters in theory; longer Cyrillic texts have been refused below that.

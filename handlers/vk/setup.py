@@ -16,7 +16,7 @@ from vkbottle import API
 from vkbottle.polling import BotPolling
 
 from bot.app import App
-from bot.config import secret_matches
+from bot.core.config import secret_matches
 from bot.outbox import OutboxWorker
 from bot.pacing import Pacer, SlidingWindow
 from handlers.vk.citizen import VkCitizenBot

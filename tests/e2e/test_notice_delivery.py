@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from bot.app import App
-from bot.clock import ManualClock
+from bot.core.clock import ManualClock
 from bot.notices import Audience, NoticeDraft, NoticeKind
 from bot.outbox import LEASE, Delivery, OutboxWorker, Outcome
 from handlers.telegram.callbacks import callback_signer

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.config import PROJECT_ROOT
+from bot.core.config import PROJECT_ROOT
 from tests.fakes.telegram_api import FakeTelegramServer
 from tests.fakes.vk_api import FakeVkServer
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.app import App
 from bot.audit import AuditQuery, audit_events
 from bot.chats import binding_of_body, is_comms_chat
-from bot.clock import ManualClock
+from bot.core.clock import ManualClock
 from bot.staff import Principal
 from storage.models import (
     CommsChat,

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog import seed_catalog
-from bot.clock import ManualClock
-from bot.i18n import Translator
+from bot.core.clock import ManualClock
+from bot.core.i18n import Translator
+from bot.core.messages import Button, Text, View
 from bot.outbox import Delivery, Failed, Kind, OutboxWorker, Outcome, Sent, enqueue, envelope
-from dialogs.view import Button, Text, View
 from handlers.telegram.messenger import TelegramMessenger
 from storage.db import Database, migrate
 from storage.models import Citizen, OutboxMessage, Report

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.catalog import load_sector_specs
-from bot.clock import ManualClock
+from bot.core.clock import ManualClock
 from bot.notices import NoticeKind
 from handlers.telegram.callbacks import CALLBACK_DATA_LIMIT, CallbackSigner, Press
 

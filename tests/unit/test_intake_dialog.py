@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from bot.app import App
-from bot.clock import ManualClock
+from bot.core.clock import ManualClock
 from storage.models import Citizen, DialogStateRow, Report, StatusChange
 from tests.conftest import Chat, make_state
 

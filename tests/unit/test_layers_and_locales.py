@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import PROJECT_ROOT
-from bot.i18n import RAW_KEY, Translator
+from bot.core.config import PROJECT_ROOT
+from bot.core.i18n import RAW_KEY, Translator
 
 PLATFORM_IMPORT = re.compile(r"^\s*(from|import)\s+(aiogram|vkbottle)\b", re.MULTILINE)
 # Keys passed to Text(...) / View.of(...) as literals anywhere in the dialogs.

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from bot.citizens import LINK_ALPHABET, LinkResult, normalize_code
-from bot.clock import ManualClock
+from bot.core.clock import ManualClock
 from storage.models import Citizen, LinkCode, OutboxMessage, Report
 from tests.conftest import Chat
 

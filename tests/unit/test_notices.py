@@ -16,12 +16,12 @@ from sqlalchemy import func, select, update
 
 from bot.__main__ import main
 from bot.app import App
-from bot.clock import ManualClock
-from bot.config import PROJECT_ROOT
-from bot.i18n import Translator
+from bot.core.clock import ManualClock
+from bot.core.config import PROJECT_ROOT
+from bot.core.i18n import Translator
+from bot.core.messages import View
 from bot.notices import Audience, NoticeDraft, NoticeKind, notice_views, quiet_until
 from bot.outbox import Delivery, Kind, Outcome, Sent, enqueue, envelope
-from dialogs.view import View
 from storage.db import Database
 from storage.models import (
     Citizen,

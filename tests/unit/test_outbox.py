@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog import seed_catalog
-from bot.clock import ManualClock
+from bot.core.clock import ManualClock
+from bot.core.messages import Ask, Button, Text, View
 from bot.outbox import (
     DONE_PARTS,
     Claim,
@@ -28,7 +29,6 @@ from bot.outbox import (
     envelope,
     views_of,
 )
-from dialogs.view import Ask, Button, Text, View
 from storage.db import Database, migrate
 from storage.models import Citizen, OutboxMessage, Report
 

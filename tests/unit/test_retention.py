@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from bot.app import App
-from bot.clock import ManualClock
+from bot.core.clock import ManualClock
 from bot.retention import RetentionPurge
 from storage.db import Database
 from storage.models import DialogStateRow, OutboxMessage, ProcessedUpdate

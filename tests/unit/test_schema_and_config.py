@@ -10,7 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from bot.config import PROJECT_ROOT, ConfigError, Settings, require_telegram_token
+from bot.core.config import PROJECT_ROOT, ConfigError, Settings, require_telegram_token
 from storage.db import Database, migrate
 from storage.models import Base
 

@@ -22,11 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.app import App
-from bot.config import ConfigError
+from bot.core.config import ConfigError
+from bot.core.messages import Text, View
+from bot.core.redaction import RedactingFilter, forget_secrets, redact, setup_logging
 from bot.outbox import Delivery, Failed, Kind, Outcome, Unreachable, enqueue, envelope
-from bot.redaction import RedactingFilter, forget_secrets, redact, setup_logging
 from bot.runtime import check_settings
-from dialogs.view import Text, View
 from handlers.telegram.callbacks import callback_signer
 from handlers.telegram.setup import build_dispatcher
 from handlers.vk.setup import build_vk, vk_callback_handler

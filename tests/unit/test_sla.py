@@ -15,9 +15,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 
 from bot.app import App
-from bot.clock import ManualClock
+from bot.core.clock import ManualClock
+from bot.core.i18n import Translator
 from bot.deadlines import WorkCalendar
-from bot.i18n import Translator
 from bot.outbox import views_of
 from bot.reports import ReportDraft, Status, change_status
 from bot.sla import (

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from bot.audit import AuditQuery, audit_events
-from bot.clock import ManualClock
+from bot.core.clock import ManualClock
 from bot.staff import Grant, NotAllowed, Principal, Right, StaffError
 from storage.models import StaffInvite
 

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App
+from bot.core.messages import MAX_BUTTON_ID_BYTES
 from bot.subscriptions import ALL, MUNICIPALITY, SECTOR, Subscriptions, SubscriptionService
 from dialogs.notices_menu import PAGE_SIZE, UNSUBSCRIBE_BUTTON, short_name
-from dialogs.view import MAX_BUTTON_ID_BYTES
 from storage.models import Citizen, Subscription
 from tests.conftest import Chat
 

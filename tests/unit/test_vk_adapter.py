@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from bot.i18n import Translator
-from dialogs.view import Ask, Button, InboundKind, Text, View
+from bot.core.i18n import Translator
+from bot.core.messages import Ask, Button, InboundKind, Text, View
 from handlers.vk.citizen import inbound_from_event, inbound_from_message, random_id_for
 from handlers.vk.render import (
     EMPTY_KEYBOARD,

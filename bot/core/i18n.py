@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fluent.runtime import FluentBundle, FluentResource
 
-from bot.config import PROJECT_ROOT
+from bot.core.config import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
 

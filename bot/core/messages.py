@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from bot.i18n import RAW_KEY
+from bot.core.i18n import RAW_KEY
 
 # Telegram allows 64 bytes of callback data; VK payloads are small too. Ids stay well below.
 MAX_BUTTON_ID_BYTES = 60
