@@ -32,8 +32,8 @@ from sqlalchemy import insert, select, text  # noqa: E402
 
 from bot.app import App, build_app  # noqa: E402
 from bot.core.config import Settings  # noqa: E402
+from bot.delivery.outbox import OutboxWorker  # noqa: E402
 from bot.notices import Audience, NoticeDraft, NoticeKind  # noqa: E402
-from bot.outbox import OutboxWorker  # noqa: E402
 from handlers.telegram.callbacks import callback_signer  # noqa: E402
 from handlers.telegram.setup import build_bot, build_delivery  # noqa: E402
 from handlers.vk.setup import VkSide, build_vk, build_vk_delivery  # noqa: E402

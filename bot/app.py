@@ -19,10 +19,11 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.config import Settings
 from bot.core.i18n import Translator
 from bot.deadlines import WorkCalendar
+from bot.delivery.outbox import Delivery, Messenger, OutboxWorker
 from bot.flood import FloodGuard, RedisFloodGuard
 from bot.geo import MunicipalityDirectory
 from bot.notice_service import NoticeService
-from bot.outbox import Delivery, Messenger, OutboxWorker
+from bot.notices import NoticeDeliveryPolicy
 from bot.report_actions import ReportActions
 from bot.reports import ReportService
 from bot.sla import seed_block_contacts
@@ -69,7 +70,7 @@ class App:
             messengers,
             self.services.clock,
             on_unreachable=on_unreachable,
-            timezone=ZoneInfo(self.settings.timezone),
+            notices=NoticeDeliveryPolicy(ZoneInfo(self.settings.timezone)),
             **options,
         )
 

@@ -19,7 +19,7 @@ from bot.audit import AuditAction, record
 from bot.catalog import Catalog
 from bot.core.clock import Clock, SystemClock
 from bot.core.messages import Text, View
-from bot.outbox import Kind, enqueue, envelope
+from bot.delivery.outbox import Kind, enqueue, envelope
 from bot.staff import Grant, Principal, Right, StaffService
 from storage.db import Database
 from storage.models import CommsChat, OperatorChat

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
+from bot.delivery.outbox import DEAD, PENDING, SENT, UNREACHABLE, Kind
 from bot.notices import (
     TEXT_LIMIT,
     Audience,
@@ -31,7 +32,6 @@ from bot.notices import (
     quiet_until,
     recipients_query,
 )
-from bot.outbox import DEAD, PENDING, SENT, UNREACHABLE, Kind
 from storage.db import Database
 from storage.models import Citizen, Notice, OutboxMessage
 

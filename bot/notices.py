@@ -39,11 +39,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
 from bot.core.messages import Button, Text, View
-from bot.outbox import envelope
-from storage.models import Citizen, Notice, Report, Subscription
+from bot.delivery.outbox import Delivery, envelope
+from storage.models import Citizen, Notice, OutboxMessage, Report, Subscription
 
 UNSUBSCRIBE_BUTTON = "ns:off"
 TEXT_LIMIT = 3500
@@ -169,6 +170,35 @@ def quiet_until(now: datetime, quiet_from: int | None, quiet_to: int | None, tz:
     if end <= local:
         end += timedelta(days=1)
     return end.astimezone(UTC)
+
+
+class NoticeDeliveryPolicy:
+    """The delivery worker's view of notices: quiet hours hold a row back (emergencies excepted),
+    and a row says the notice rendered in its recipient's language."""
+
+    def __init__(self, timezone: ZoneInfo) -> None:
+        self._timezone = timezone
+        # Notices do not change once confirmed: their rendered payloads are cached per language.
+        self._payloads: dict[tuple[int, str], dict[str, Any]] = {}
+
+    def held_until(self, delivery: Delivery, now: datetime) -> datetime | None:
+        """When the recipient's quiet hours end, if this non-urgent notice row falls inside them."""
+        quiet = delivery.payload.get("quiet")
+        if delivery.payload.get("urgent") or not quiet:
+            return None
+        return quiet_until(now, quiet[0], quiet[1], self._timezone)
+
+    async def payload(self, session: AsyncSession, row: OutboxMessage) -> dict[str, Any]:
+        """A notice row's payload: the notice rendered in the row's language, plus the row's own keys."""
+        assert row.notice_id is not None
+        lang = str(row.payload.get("lang", "ru"))
+        cached = self._payloads.get((row.notice_id, lang))
+        if cached is None:
+            notice = await session.get(Notice, row.notice_id)
+            if notice is None:
+                return dict(row.payload)
+            cached = self._payloads[(row.notice_id, lang)] = notice_payload(notice, lang)
+        return {**cached, **row.payload}
 
 
 def recipients_query(audience: Audience) -> Select[Any]:

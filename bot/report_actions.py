@@ -16,7 +16,7 @@ from bot.chats import TSUR_BODY, Binding, binding_of_chat
 from bot.core.clock import Clock
 from bot.core.messages import Button, Text, View
 from bot.deadlines import WorkCalendar, due_dates
-from bot.outbox import Kind, enqueue, envelope
+from bot.delivery.outbox import Kind, enqueue, envelope
 from bot.report_access import (
     Acting,
     ActionRefused,

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.outbox import Kind, enqueue
+from bot.delivery.outbox import Kind, enqueue
 from storage.models import Report
 
 # `/forget` finds the citizen's relayed words by this prefix, so both sides share it.

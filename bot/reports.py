@@ -15,7 +15,7 @@ from bot.catalog import OTHER_SECTOR, Catalog
 from bot.citizens import linked_ids
 from bot.core.clock import Clock
 from bot.deadlines import WorkCalendar, due_dates
-from bot.outbox import Kind, enqueue
+from bot.delivery.outbox import Kind, enqueue
 from storage.db import Database
 from storage.models import Report, StatusChange
 

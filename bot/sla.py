@@ -28,7 +28,7 @@ from bot.catalog import DATA_DIR
 from bot.core.clock import Clock
 from bot.core.messages import View
 from bot.deadlines import WorkCalendar
-from bot.outbox import Kind, enqueue, envelope
+from bot.delivery.outbox import Kind, enqueue, envelope
 from bot.report_cards import queue_card
 from bot.reports import OPEN_STATUSES, SYSTEM_ACTOR, Status, change_status
 from bot.staff import Role, role_holders

@@ -25,8 +25,18 @@ from aiogram.types import InputMediaPhoto
 from aiogram.types.media_union import MediaUnion
 
 from bot.core.i18n import Translator
-from bot.outbox import DONE_PARTS, Delivery, Failed, Kind, Outcome, RetryAfter, Sent, Unreachable, views_of
-from bot.pacing import TokenBucket
+from bot.delivery.outbox import (
+    DONE_PARTS,
+    Delivery,
+    Failed,
+    Kind,
+    Outcome,
+    RetryAfter,
+    Sent,
+    Unreachable,
+    views_of,
+)
+from bot.delivery.pacing import TokenBucket
 from handlers.telegram.render import render
 
 ALBUM_LIMIT = 10

@@ -23,7 +23,7 @@ from sqlalchemy import delete
 from bot.catalog import Catalog
 from bot.chats import TSUR_BODY, Binding, binding_of_body
 from bot.core.i18n import Translator
-from bot.outbox import Delivery, Failed, Kind, Messenger, Outcome, RetryAfter, Sent, Unreachable
+from bot.delivery.outbox import Delivery, Failed, Kind, Messenger, Outcome, RetryAfter, Sent, Unreachable
 from bot.reports import OPEN_STATUSES, Status
 from handlers.telegram.callbacks import CallbackSigner
 from storage.db import Database

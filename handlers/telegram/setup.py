@@ -19,8 +19,8 @@ from aiogram.types import (
 from bot.app import App
 from bot.chats import ChatBindings
 from bot.core.i18n import DEFAULT_LANGUAGE, Translator
+from bot.delivery.outbox import OutboxWorker
 from bot.municipal_centre import MunicipalCentre
-from bot.outbox import OutboxWorker
 from handlers.telegram.callbacks import CallbackSigner
 from handlers.telegram.citizen import AlbumGatherer, citizen_router
 from handlers.telegram.messenger import TelegramMessenger

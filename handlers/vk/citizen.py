@@ -20,7 +20,7 @@ from vkbottle_types.events import GroupEventType
 
 from bot.core.i18n import Translator
 from bot.core.messages import Inbound, InboundKind
-from bot.pacing import Pacer
+from bot.delivery.pacing import Pacer
 from dialogs.engine import DialogRunner, Reply
 from handlers.vk.render import LOCATION_PAYLOAD, render
 from storage.state import UpdateLog

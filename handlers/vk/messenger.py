@@ -16,8 +16,18 @@ import aiohttp
 from vkbottle import API, PhotoMessageUploader, VKAPIError
 
 from bot.core.i18n import Translator
-from bot.outbox import DONE_PARTS, Delivery, Failed, Kind, Outcome, RetryAfter, Sent, Unreachable, views_of
-from bot.pacing import Pacer
+from bot.delivery.outbox import (
+    DONE_PARTS,
+    Delivery,
+    Failed,
+    Kind,
+    Outcome,
+    RetryAfter,
+    Sent,
+    Unreachable,
+    views_of,
+)
+from bot.delivery.pacing import Pacer
 from handlers.vk.citizen import SLOW_DOWN_CODES, UNREACHABLE_CODES, random_id_for
 from handlers.vk.render import render
 

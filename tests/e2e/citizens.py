@@ -16,7 +16,7 @@ from typing import Protocol
 from aiogram import Bot, Dispatcher
 
 from bot.app import App
-from bot.outbox import OutboxWorker
+from bot.delivery.outbox import OutboxWorker
 from handlers.telegram.callbacks import callback_signer
 from handlers.telegram.files import photo_source
 from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher

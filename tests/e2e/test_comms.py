@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app import App
-from bot.outbox import OutboxWorker
+from bot.delivery.outbox import OutboxWorker
 from bot.staff import Principal
 from handlers.telegram.comms_progress import NoticeProgress
 from storage.models import Citizen, Notice, Subscription

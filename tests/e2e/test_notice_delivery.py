@@ -18,8 +18,8 @@ from sqlalchemy import func, insert, select
 
 from bot.app import App
 from bot.core.clock import ManualClock
+from bot.delivery.outbox import LEASE, Delivery, Outcome
 from bot.notices import Audience, NoticeDraft, NoticeKind
-from bot.outbox import LEASE, Delivery, OutboxWorker, Outcome
 from handlers.telegram.callbacks import callback_signer
 from handlers.telegram.setup import build_bot, build_delivery
 from handlers.vk.setup import build_vk, build_vk_delivery
@@ -123,17 +123,11 @@ async def test_killed_mid_notice_skips_nobody_and_repeats_only_telegram_sends_in
         vk_worker = build_vk_delivery(app, side, None)
         # First life: both workers die right after a send went out and before it was recorded.
         doomed = [
-            OutboxWorker(
-                app.db,
-                {"tg": KillAfter(tg_worker._messengers["tg"], 25, asyncio.Event())},
-                clock,
-                batch=20,
-                concurrency=4,
+            app.outbox_worker(
+                {"tg": KillAfter(tg_worker._messengers["tg"], 25, asyncio.Event())}, batch=20, concurrency=4
             ),
-            OutboxWorker(
-                app.db,
+            app.outbox_worker(
                 {"vk": KillAfterBatch(vk_worker._messengers["vk"], 1, asyncio.Event())},
-                clock,
                 batch=50,
                 concurrency=4,
             ),

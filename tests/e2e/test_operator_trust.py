@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.app import App
 from bot.audit import AuditQuery, audit_events
 from bot.chats import bind_chat
-from bot.outbox import OutboxWorker
+from bot.delivery.outbox import OutboxWorker
 from bot.staff import Principal
 from handlers.telegram.callbacks import CallbackSigner, callback_signer
 from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher

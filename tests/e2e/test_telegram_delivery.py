@@ -16,7 +16,7 @@ from bot.catalog import seed_catalog
 from bot.core.clock import ManualClock
 from bot.core.i18n import Translator
 from bot.core.messages import Button, Text, View
-from bot.outbox import Delivery, Failed, Kind, OutboxWorker, Outcome, Sent, enqueue, envelope
+from bot.delivery.outbox import Delivery, Failed, Kind, OutboxWorker, Outcome, Sent, enqueue, envelope
 from handlers.telegram.messenger import TelegramMessenger
 from storage.db import Database, migrate
 from storage.models import Citizen, OutboxMessage, Report

@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.core.messages import Text, View
-from bot.outbox import Delivery, Kind, OutboxWorker, RetryAfter, Sent, Unreachable, enqueue, envelope
-from bot.pacing import SlidingWindow
+from bot.delivery.outbox import Delivery, Kind, OutboxWorker, RetryAfter, Sent, Unreachable, enqueue, envelope
+from bot.delivery.pacing import SlidingWindow
 from bot.staff import Principal
 from handlers.telegram.callbacks import callback_signer
 from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher

@@ -19,7 +19,7 @@ from bot.chats import (
     comms_nonce,
     is_comms_chat,
 )
-from bot.outbox import views_of
+from bot.delivery.outbox import views_of
 from bot.staff import NotAllowed, Principal
 from storage.models import OutboxMessage
 

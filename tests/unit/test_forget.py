@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bot.app import App
 from bot.chats import bind_chat
 from bot.contacts_mask import mask_contacts
-from bot.outbox import Delivery, Outcome, Sent
+from bot.delivery.outbox import Delivery, Outcome, Sent
 from bot.report_actions import Actor
 from storage.models import Base, LinkCode, OutboxMessage, Report, StatusChange, Subscription
 from tests.conftest import Chat, redis_url

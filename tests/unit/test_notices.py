@@ -20,8 +20,8 @@ from bot.core.clock import ManualClock
 from bot.core.config import PROJECT_ROOT
 from bot.core.i18n import Translator
 from bot.core.messages import View
+from bot.delivery.outbox import Delivery, Kind, Outcome, Sent, enqueue, envelope
 from bot.notices import Audience, NoticeDraft, NoticeKind, notice_views, quiet_until
-from bot.outbox import Delivery, Kind, Outcome, Sent, enqueue, envelope
 from storage.db import Database
 from storage.models import (
     Citizen,

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.catalog import seed_catalog
 from bot.core.clock import ManualClock
 from bot.core.messages import Ask, Button, Text, View
-from bot.outbox import (
+from bot.delivery.outbox import (
     DONE_PARTS,
     Claim,
     Delivery,

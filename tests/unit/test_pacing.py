@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.pacing import RECOVERY_SECONDS, SLOW_SHARE, SlidingWindow, TokenBucket
+from bot.delivery.pacing import RECOVERY_SECONDS, SLOW_SHARE, SlidingWindow, TokenBucket
 
 
 async def test_burst_then_steady_rate() -> None:

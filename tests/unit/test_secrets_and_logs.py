@@ -25,7 +25,7 @@ from bot.app import App
 from bot.core.config import ConfigError
 from bot.core.messages import Text, View
 from bot.core.redaction import RedactingFilter, forget_secrets, redact, setup_logging
-from bot.outbox import Delivery, Failed, Kind, Outcome, Unreachable, enqueue, envelope
+from bot.delivery.outbox import Delivery, Failed, Kind, Outcome, Unreachable, enqueue, envelope
 from bot.runtime import check_settings
 from handlers.telegram.callbacks import callback_signer
 from handlers.telegram.setup import build_dispatcher

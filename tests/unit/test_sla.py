@@ -18,7 +18,7 @@ from bot.app import App
 from bot.core.clock import ManualClock
 from bot.core.i18n import Translator
 from bot.deadlines import WorkCalendar
-from bot.outbox import views_of
+from bot.delivery.outbox import views_of
 from bot.reports import ReportDraft, Status, change_status
 from bot.sla import (
     LEVELS,

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -27,7 +26,7 @@ from bot.core.clock import Clock
 from bot.core.messages import Ask, Button, Text, View
 from bot.core.redaction import redact
 from storage.db import TRANSIENT_ERRORS, Database
-from storage.models import Citizen, Notice, OutboxMessage, Report
+from storage.models import Citizen, OutboxMessage, Report
 
 log = logging.getLogger(__name__)
 
@@ -254,6 +253,25 @@ async def erase_citizen_messages(session: AsyncSession, platform: str, user_id: 
     )
 
 
+class NoticePolicy(Protocol):
+    """What the worker needs to know of notices, injected so delivery knows no domain: when a
+    notice row must wait (the recipient's quiet hours), and what a notice row says."""
+
+    def held_until(self, delivery: Delivery, now: datetime) -> datetime | None: ...
+
+    async def payload(self, session: AsyncSession, row: OutboxMessage) -> dict[str, Any]: ...
+
+
+class NoNotices:
+    """No notices to deliver: nothing is held, a row says what its payload says."""
+
+    def held_until(self, delivery: Delivery, now: datetime) -> datetime | None:
+        return None
+
+    async def payload(self, session: AsyncSession, row: OutboxMessage) -> dict[str, Any]:
+        return dict(row.payload)
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     """Rows one pass leased (until `lease_until`), and how many it settled without sending."""
@@ -277,7 +295,7 @@ class OutboxWorker:
         idle_seconds: float = 0.5,
         on_unreachable: OnUnreachable | None = None,
         concurrency: int = 32,
-        timezone: ZoneInfo | None = None,
+        notices: NoticePolicy | None = None,
     ) -> None:
         self._db = db
         self._messengers = dict(messengers)
@@ -289,9 +307,7 @@ class OutboxWorker:
         # Sends to different recipients overlap (network latency would cap a sequential sender far
         # below the platform's rate); sends to one recipient stay in order.
         self._concurrency = concurrency
-        self._timezone = timezone or ZoneInfo("UTC")
-        # Notices do not change once confirmed: their rendered payloads are cached per language.
-        self._notice_payloads: dict[tuple[int, str], dict[str, Any]] = {}
+        self._notices: NoticePolicy = notices or NoNotices()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set; a briefly unavailable database is waited out, never fatal."""
@@ -353,7 +369,7 @@ class OutboxWorker:
         lease_until, handled = claim.lease_until, claim.handled
         if not claim.deliveries:
             return handled
-        deliveries, held = await self._hold_quiet(claim.deliveries, self._clock.now())
+        deliveries, held = await self._hold(claim.deliveries, self._clock.now())
         chains: dict[tuple[str, str], list[Delivery]] = {}
         for delivery in deliveries:
             chains.setdefault((delivery.platform, delivery.target), []).append(delivery)
@@ -427,21 +443,17 @@ class OutboxWorker:
             return [Failed("messenger returned a wrong number of outcomes") for _ in group]
         return outcomes
 
-    async def _hold_quiet(self, deliveries: list[Delivery], now: datetime) -> tuple[list[Delivery], int]:
-        """Notice rows whose citizen is in quiet hours go back to wait until the hours end."""
+    async def _hold(self, deliveries: list[Delivery], now: datetime) -> tuple[list[Delivery], int]:
+        """Notice rows the policy holds (quiet hours) go back to wait until the moment it names."""
         if all(delivery.notice_id is None for delivery in deliveries):
             return deliveries, 0
-        from bot.notices import quiet_until  # notices build on the outbox; imported late to avoid a cycle
-
         ready: list[Delivery] = []
         held: dict[datetime, list[int]] = {}
         for delivery in deliveries:
-            quiet = delivery.payload.get("quiet")
-            if delivery.notice_id is not None and not delivery.payload.get("urgent") and quiet:
-                until = quiet_until(now, quiet[0], quiet[1], self._timezone)
-                if until is not None:
-                    held.setdefault(until, []).append(delivery.id)
-                    continue
+            until = self._notices.held_until(delivery, now) if delivery.notice_id is not None else None
+            if until is not None:
+                held.setdefault(until, []).append(delivery.id)
+                continue
             ready.append(delivery)
         if held:
             async with self._db.session() as session:
@@ -450,20 +462,6 @@ class OutboxWorker:
                         update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(next_attempt_at=until)
                     )
         return ready, sum(len(ids) for ids in held.values())
-
-    async def _notice_payload(self, session: AsyncSession, row: OutboxMessage) -> dict[str, Any]:
-        """A notice row's payload: the notice rendered in the row's language, plus the row's own keys."""
-        from bot.notices import notice_payload
-
-        assert row.notice_id is not None
-        lang = str(row.payload.get("lang", "ru"))
-        cached = self._notice_payloads.get((row.notice_id, lang))
-        if cached is None:
-            notice = await session.get(Notice, row.notice_id)
-            if notice is None:
-                return dict(row.payload)
-            cached = self._notice_payloads[(row.notice_id, lang)] = notice_payload(notice, lang)
-        return {**cached, **row.payload}
 
     async def _claim(self, now: datetime, lease_until: datetime) -> tuple[list[Delivery], int]:
         """Lease the due rows this worker may send now; rows for unreachable citizens die here."""
@@ -527,7 +525,7 @@ class OutboxWorker:
                     target=row.target,
                     report_id=row.report_id,
                     payload=(
-                        await self._notice_payload(session, row) if row.notice_id else dict(row.payload)
+                        await self._notices.payload(session, row) if row.notice_id else dict(row.payload)
                     ),
                     attempts=row.attempts,
                     key=row.idempotency_key,
