@@ -34,12 +34,12 @@ from bot.app import App, build_app  # noqa: E402
 from bot.core.config import Settings  # noqa: E402
 from bot.delivery.outbox import OutboxWorker  # noqa: E402
 from bot.notices import Audience, NoticeDraft, NoticeKind  # noqa: E402
+from bot.sandbox.telegram import FakeTelegramServer  # noqa: E402
+from bot.sandbox.vk import FakeVkServer  # noqa: E402
 from handlers.telegram.callbacks import callback_signer  # noqa: E402
 from handlers.telegram.setup import build_bot, build_delivery  # noqa: E402
 from handlers.vk.setup import VkSide, build_vk, build_vk_delivery  # noqa: E402
 from storage.models import Citizen, Subscription  # noqa: E402
-from tests.fakes.telegram_api import FakeTelegramServer  # noqa: E402
-from tests.fakes.vk_api import FakeVkServer  # noqa: E402
 
 CHUNK = 5000
 

@@ -17,12 +17,13 @@ from aiogram import Bot, Dispatcher
 
 from bot.app import App
 from bot.delivery.outbox import OutboxWorker
+from bot.sandbox.telegram import FakeTelegramServer, FakeUser
+from bot.sandbox.vk import FakeVkServer, FakeVkUser
 from handlers.telegram.callbacks import callback_signer
 from handlers.telegram.files import photo_source
 from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher
 from handlers.vk.setup import VkSide, build_vk, build_vk_delivery, poll_vk
-from tests.fakes.telegram_api import FakeTelegramServer, FakeUser
-from tests.fakes.vk_api import FakeVkServer, FakeVkUser
+from tests.harness.telegram import polling
 
 VK_LANG_IDS = {"ru": 0, "en": 3}
 
@@ -192,7 +193,7 @@ async def telegram(app: App) -> AsyncIterator[TelegramMessenger]:
     async with FakeTelegramServer() as server:
         bot = build_bot(server.token, server.base_url)
         dispatcher = build_dispatcher(app, skip_repeats=False, signer=callback_signer(server.token))
-        async with server.polling(dispatcher, bot):
+        async with polling(server, dispatcher, bot):
             yield TelegramMessenger(server, app, bot, dispatcher)
 
 

@@ -11,11 +11,12 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.delivery.outbox import OutboxWorker
+from bot.sandbox.telegram import FakeChat, FakeTelegramServer, FakeUser, SentMessage
 from bot.staff import Principal
 from handlers.telegram.comms_progress import NoticeProgress
 from storage.models import Citizen, Notice, Subscription
 from tests.e2e.test_operator_loop import deliver_all, wire
-from tests.fakes.telegram_api import FakeChat, FakeTelegramServer, FakeUser, SentMessage
+from tests.harness.telegram import polling
 
 WATER = "24 ноября с 10:00 до 18:00 в Кировском районе не будет горячей воды: ремонт теплотрассы."
 CLAIM = "В Екатеринбурге с понедельника отменяют все автобусы."
@@ -144,7 +145,7 @@ async def test_compose_preview_send_and_progress(database_url: str, app_factory:
         elsewhere = (await seed_citizens(app, server, range(5005, 5006), municipality="nizhny-tagil"))[0]
         chat, admin, member = comms_chat(server)
         await staff_roles(app)
-        async with server.polling(dispatcher, bot):
+        async with polling(server, dispatcher, bot):
             await bind(chat, admin)
             preview = await compose_info(chat, member, WATER, "Екатеринбург")
             shown = [m for m in preview if (m.text or "").startswith("ℹ️ Информация ЦУР")]
@@ -195,7 +196,7 @@ async def test_preview_shows_each_language_its_recipients_read(sqlite_url: str, 
         english = await seed_citizens(app, server, range(5102, 5104), language="en")
         chat, admin, member = comms_chat(server)
         await staff_roles(app)
-        async with server.polling(dispatcher, bot):
+        async with polling(server, dispatcher, bot):
             await bind(chat, admin)
             preview = await compose_info(chat, member, WATER, "Екатеринбург")
             texts = [m.text or "" for m in preview]
@@ -221,7 +222,7 @@ async def test_fact_check_with_photo_keeps_its_layout(sqlite_url: str, app_facto
         [citizen] = await seed_citizens(app, server, range(5101, 5102))
         chat, admin, member = comms_chat(server)
         await staff_roles(app)
-        async with server.polling(dispatcher, bot):
+        async with polling(server, dispatcher, bot):
             await bind(chat, admin)
             await say(chat, member, "/notice", "Выберите тип")
             await press(chat, member, "🔎 Проверка фактов", "утверждение")
@@ -269,7 +270,7 @@ async def test_pause_holds_the_rest_and_resume_sends_it(sqlite_url: str, app_fac
         chat, admin, member = comms_chat(server)
         await staff_roles(app)
         ticker = NoticeProgress(bot, app.notices, app.services.translator)
-        async with server.polling(dispatcher, bot):
+        async with polling(server, dispatcher, bot):
             await bind(chat, admin)
             await compose_info(chat, member, WATER, "ekaterinburg")
             await press(chat, member, "✅ Отправить", "📣 Информирование №")
@@ -311,7 +312,7 @@ async def test_cancel_stops_what_is_not_sent(sqlite_url: str, app_factory: Any) 
         chat, admin, member = comms_chat(server)
         await staff_roles(app)
         ticker = NoticeProgress(bot, app.notices, app.services.translator)
-        async with server.polling(dispatcher, bot):
+        async with polling(server, dispatcher, bot):
             await bind(chat, admin)
             await compose_info(chat, member, "Черновик с опечаткой", "Екатеринбург")
             # Edit before sending: a new text, and the audience narrowed to Telegram.
@@ -356,7 +357,7 @@ async def test_emergency_ignores_quiet_hours_info_waits(sqlite_url: str, app_fac
         chat, admin, member = comms_chat(server)
         await staff_roles(app)
         ticker = NoticeProgress(bot, app.notices, app.services.translator)
-        async with server.polling(dispatcher, bot):
+        async with polling(server, dispatcher, bot):
             await bind(chat, admin)
             await say(chat, member, "/notice", "Выберите тип")
             await press(chat, member, "🚨 Экстренное", "Напишите текст")
@@ -396,7 +397,7 @@ async def test_refusals_forged_foreign_and_non_admin(sqlite_url: str, app_factor
         other.add_member(other_admin, "administrator")
         stranger = server.user(702, first_name="Вера")
         chat.add_member(stranger, "member")
-        async with server.polling(dispatcher, bot):
+        async with polling(server, dispatcher, bot):
             # A member who is not an administrator cannot make the chat a comms chat.
             await say(chat, member, "/comms", "только администратор")
             await say(chat, member, "/notice", "не чат информирования")

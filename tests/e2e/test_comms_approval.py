@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from bot.audit import AuditQuery, audit_events
+from bot.sandbox.telegram import FakeChat, FakeTelegramServer, FakeUser, SentMessage
 from bot.staff import Principal
 from storage.models import Notice, OutboxMessage
 from tests.e2e.test_comms import (
@@ -27,7 +28,7 @@ from tests.e2e.test_comms import (
     staff_roles,
 )
 from tests.e2e.test_operator_loop import wire
-from tests.fakes.telegram_api import FakeChat, FakeTelegramServer, FakeUser, SentMessage
+from tests.harness.telegram import polling
 from tests.unit.test_notice_approval import seed_subscribers
 
 # Fluent prints numbers the Russian way: thousands apart by a no-break space.
@@ -74,7 +75,7 @@ async def test_a_5000_recipient_notice_waits_for_a_second_approver(
         chat, admin, boris = comms_chat(server)
         await staff_roles(app)
         vera, gleb = await second_approver(app, chat)
-        async with server.polling(dispatcher, bot):
+        async with polling(server, dispatcher, bot):
             await bind(chat, admin)
             preview = await compose_info(chat, boris, WATER, "Екатеринбург")
             summary = preview[-1].text or ""
@@ -128,7 +129,7 @@ async def test_an_edit_withdraws_the_request_and_a_rejection_sends_nothing(
         chat, admin, boris = comms_chat(server)
         await staff_roles(app)
         vera, _gleb = await second_approver(app, chat)
-        async with server.polling(dispatcher, bot):
+        async with polling(server, dispatcher, bot):
             await bind(chat, admin)
             await compose_to_everyone(chat, boris, "Черновик с опечаткой")
             await press(chat, boris, "✅ Отправить", "ждёт одобрения")
@@ -183,7 +184,7 @@ async def test_a_member_without_the_comms_role_cannot_compose(sqlite_url: str, a
         chat, admin, boris = comms_chat(server)
         await staff_roles(app)
         _vera, gleb = await second_approver(app, chat)
-        async with server.polling(dispatcher, bot):
+        async with polling(server, dispatcher, bot):
             await bind(chat, admin)
             # A member of the comms chat, and the chat's administrator who is no comms staff.
             await say(chat, gleb, "/notice", "Составлять информирование могут только сотрудники")

@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.chats import bind_chat
+from bot.sandbox.telegram import FakeTelegramServer, FakeUser
 from storage.models import Base, Report, ReportThread
 from tests.e2e.test_operator_trust import wire
-from tests.fakes.telegram_api import FakeTelegramServer, FakeUser
+from tests.harness.telegram import polling
 
 EMAIL = "ivan.petrov@example.com"
 PHONE = "+79120000001"
@@ -75,7 +76,7 @@ async def test_forget_leaves_no_trace_on_the_card_or_in_storage(database_url: st
         ops = server.group(-100_830, "ЖКХ", is_forum=True)
         await bind_chat(app.db, body, ops.id, "cli")
         citizen = server.user(556_677, first_name="Иван", username="ivan_petrov_ekb")
-        async with server.polling(dispatcher, bot):
+        async with polling(server, dispatcher, bot):
             await file_report(citizen)
             await deliver_all(worker)
             async with app.db.session() as session:

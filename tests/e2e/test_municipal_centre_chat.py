@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from bot.app import App
+from bot.sandbox.telegram import FakeTelegramServer, FakeUser
 from bot.staff import Principal
 from tests.e2e.test_operator_loop import HEATING, deliver_all, file_report, wire
-from tests.fakes.telegram_api import FakeTelegramServer, FakeUser
+from tests.harness.telegram import polling
 
 
 async def tell_bot(user: FakeUser, text: str) -> str:
@@ -22,7 +23,7 @@ async def test_the_municipal_centre_lists_its_reports(database_url: str, app_fac
         bot, _signer, dispatcher, worker = wire(server, app)
         await app.staff.add(Principal.shell(), "830", "mcu", "ekaterinburg", name="МЦУ Екатеринбурга")
         mcu, citizen, curious = server.user(830), server.user(531), server.user(532)
-        async with server.polling(dispatcher, bot):
+        async with polling(server, dispatcher, bot):
             await file_report(citizen)
             await deliver_all(worker)
 

@@ -20,12 +20,12 @@ from bot.app import App
 from bot.core.clock import ManualClock
 from bot.delivery.outbox import LEASE, Delivery, Outcome
 from bot.notices import Audience, NoticeDraft, NoticeKind
+from bot.sandbox.telegram import FakeTelegramServer
+from bot.sandbox.vk import FakeVkServer
 from handlers.telegram.callbacks import callback_signer
 from handlers.telegram.setup import build_bot, build_delivery
 from handlers.vk.setup import build_vk, build_vk_delivery
 from storage.models import Citizen, OutboxMessage, Subscription
-from tests.fakes.telegram_api import FakeTelegramServer
-from tests.fakes.vk_api import FakeVkServer
 
 TG_USERS = range(20_000, 20_060)
 VK_USERS = range(30_000, 30_080)

@@ -11,11 +11,12 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.delivery.outbox import OutboxWorker
+from bot.sandbox.telegram import FakeChat, FakeTelegramServer, FakeUser
 from bot.staff import Principal
 from handlers.telegram.callbacks import CallbackSigner, callback_signer
 from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher
 from storage.models import OutboxMessage, Report, ReportThread, StatusChange
-from tests.fakes.telegram_api import FakeChat, FakeTelegramServer, FakeUser
+from tests.harness.telegram import polling
 
 HEATING = "В доме по улице Малышева, 30 неделю нет отопления, батареи холодные, УК не отвечает на звонки."
 EKB = (56.8389, 60.6057)
@@ -81,7 +82,7 @@ async def test_report_card_actions_relay_and_feedback(database_url: str, app_fac
 
         # Rights come from the registry (Olga is a ЦУР administrator), not from her chat-admin status.
         await app.staff.add(Principal.shell(), "900", "admin")
-        async with server.polling(dispatcher, bot):
+        async with polling(server, dispatcher, bot):
             await ops.send_text(admin, f"/bind {body_id}")
             assert "Чат привязан" in " ".join(m.text or "" for m in await ops.replies())
             await file_report(citizen)
@@ -249,7 +250,7 @@ async def test_transfer_moves_the_report_to_the_other_bodys_chat(sqlite_url: str
         citizen = server.user(502)
         await app.staff.add(Principal.shell(), "910", "admin")
         await app.staff.add(Principal.shell(), "911", "admin")
-        async with server.polling(dispatcher, bot):
+        async with polling(server, dispatcher, bot):
             await housing_chat.send_text(admin, f"/bind {housing_body}")
             await housing_chat.replies()
             await health_chat.send_text(medic, f"/bind {health_body}")

@@ -14,12 +14,13 @@ from bot.app import App
 from bot.audit import AuditQuery, audit_events
 from bot.chats import bind_chat
 from bot.delivery.outbox import OutboxWorker
+from bot.sandbox.telegram import ApiCall, FakeChat, FakeTelegramServer, FakeUser, SentMessage
 from bot.staff import Principal
 from handlers.telegram.callbacks import CallbackSigner, callback_signer
 from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher
 from storage.models import OperatorChat, Report, ReportThread
 from tests.e2e.test_operator_loop import deliver_all, file_report
-from tests.fakes.telegram_api import ApiCall, FakeChat, FakeTelegramServer, FakeUser, SentMessage
+from tests.harness.telegram import polling
 
 PHONE = "+79120000001"  # what file_report shares
 SHOW_PHONE = "📞 Показать телефон"
@@ -99,7 +100,7 @@ async def test_only_the_responsible_bodys_members_see_the_phone(database_url: st
         ops.add_member(olga)
         medics.add_member(stranger)
         citizen = server.user(520)
-        async with server.polling(dispatcher, bot):
+        async with polling(server, dispatcher, bot):
             await file_report(citizen)
             await deliver_all(worker)
             card = await card_of(app, ops)
@@ -154,7 +155,7 @@ async def test_a_body_without_a_chat_shows_the_phone_to_tsur_operators_only(
         tsur.add_member(member)
         tsur.add_member(operator)
         await app.staff.add(Principal.shell(), "931", "operator", "tsur")
-        async with server.polling(dispatcher, bot):
+        async with polling(server, dispatcher, bot):
             await file_report(server.user(521))
             await deliver_all(worker)
             # The body has no chat: its card falls back to the ЦУР chat, with no phone on it.
@@ -185,7 +186,7 @@ async def test_strict_mode_admits_registered_operators_only(sqlite_url: str, app
         ops.add_member(member, "administrator")  # a chat admin, and still nobody in the registry
         ops.add_member(operator)
         await app.staff.add(Principal.shell(), "941", "operator", housing)
-        async with server.polling(dispatcher, bot):
+        async with polling(server, dispatcher, bot):
             await file_report(server.user(522))
             await deliver_all(worker)
             for label in (TAKE, SHOW_PHONE):
@@ -212,7 +213,7 @@ async def test_buttons_expire_after_30_days_and_die_with_a_rebinding(
         await bind_chat(app.db, housing, ops.id, "cli")
         olga = server.user(950, first_name="Ольга")
         ops.add_member(olga)
-        async with server.polling(dispatcher, bot):
+        async with polling(server, dispatcher, bot):
             await file_report(server.user(523))
             await deliver_all(worker)
             old = (await card_of(app, ops)).callback_data(TAKE)

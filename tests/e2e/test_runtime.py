@@ -12,8 +12,8 @@ from pathlib import Path
 import aiohttp
 
 from bot.core.config import PROJECT_ROOT
-from tests.fakes.telegram_api import FakeTelegramServer
-from tests.fakes.vk_api import FakeVkServer
+from bot.sandbox.telegram import FakeTelegramServer
+from bot.sandbox.vk import FakeVkServer
 
 
 async def test_run_polls_answers_and_stops(tmp_path: Path, unused_tcp_port: int) -> None:

@@ -14,6 +14,7 @@ from bot.app import App
 from bot.audit import AuditQuery, audit_events
 from bot.chats import binding_of_body, is_comms_chat
 from bot.core.clock import ManualClock
+from bot.sandbox.telegram import FakeChat, FakeTelegramServer, FakeUser, SentMessage
 from bot.staff import Principal
 from storage.models import (
     CommsChat,
@@ -25,7 +26,7 @@ from storage.models import (
     StaffRole,
 )
 from tests.e2e.test_operator_loop import HEATING, deliver_all, file_report, wire
-from tests.fakes.telegram_api import FakeChat, FakeTelegramServer, FakeUser, SentMessage
+from tests.harness.telegram import polling
 
 WATCHED = (OperatorChat, CommsChat, Notice, OutboxMessage, StaffRole, StaffInvite)
 ADMINS_ONLY = "только администратор ЦУР"
@@ -67,7 +68,7 @@ async def test_a_strangers_group_gets_nothing_but_refusals(database_url: str, ap
         lair.add_member(stranger, "creator")
         citizen = server.user(501)
 
-        async with server.polling(dispatcher, bot):
+        async with polling(server, dispatcher, bot):
             assert "Чат привязан" in await say(ops, admin, f"/bind {body_id}")
             before = await row_counts(app)
             refusals = []
@@ -115,7 +116,7 @@ async def test_rebinding_is_confirmed_by_the_asking_admin_and_both_chats_are_tol
         await app.staff.add(Principal.shell(), "900", "admin")
         await app.staff.add(Principal.shell(), "901", "admin")
 
-        async with server.polling(dispatcher, bot):
+        async with polling(server, dispatcher, bot):
             assert "Чат привязан" in await say(old, olga, f"/bind {body_id}")
             asked = await say(new, pavel, f"/bind {body_id}")
             assert "Перенести?" in asked and str(old.id) in asked, asked
@@ -178,7 +179,7 @@ async def test_an_anonymous_admin_is_asked_to_send_as_themselves(sqlite_url: str
         ops = server.group(-100_500, "Операторы", is_forum=True)
         await app.staff.add(Principal.shell(), "900", "admin")
         before = await row_counts(app)
-        async with server.polling(dispatcher, bot):
+        async with polling(server, dispatcher, bot):
             for command in (f"/bind {body_id}", "/comms", "/strict on", "/notice", "/whoami"):
                 await ops.send_as_chat(command)
                 assert "от своего имени" in joined(await ops.replies()), command
@@ -211,7 +212,7 @@ async def test_staff_join_by_link_or_code_once_within_a_day_until_revoked(
         anna, boris, vera, gleb, dina = (server.user(uid) for uid in (801, 802, 803, 804, 805))
         group = server.group(-100_510, "Чат органа", is_forum=True)
 
-        async with server.polling(dispatcher, bot):
+        async with polling(server, dispatcher, bot):
             code = await invite(admin, f"operator {body_id}")
             # The deep link: the person is told their role, and no citizen dialog starts.
             joined_anna = await tell_bot(anna, f"/start inv_{code}")

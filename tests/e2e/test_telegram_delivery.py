@@ -17,10 +17,11 @@ from bot.core.clock import ManualClock
 from bot.core.i18n import Translator
 from bot.core.messages import Button, Text, View
 from bot.delivery.outbox import Delivery, Failed, Kind, OutboxWorker, Outcome, Sent, enqueue, envelope
+from bot.sandbox.telegram import FakeTelegramServer
 from handlers.telegram.messenger import TelegramMessenger
 from storage.db import Database, migrate
 from storage.models import Citizen, OutboxMessage, Report
-from tests.fakes.telegram_api import FakeTelegramServer
+from tests.harness.telegram import make_bot
 
 CITIZEN_ID = 1001
 FORUM_ID = -1001234567890
@@ -43,7 +44,7 @@ async def server() -> AsyncIterator[FakeTelegramServer]:
 
 @pytest.fixture
 async def bot(server: FakeTelegramServer) -> AsyncIterator[Bot]:
-    made = server.make_bot()
+    made = make_bot(server)
     yield made
     await made.session.close()
 

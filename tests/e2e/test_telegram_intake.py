@@ -15,10 +15,11 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.app import App
+from bot.sandbox.telegram import FakeTelegramServer, FakeUser
 from handlers.telegram.callbacks import callback_signer
 from handlers.telegram.setup import build_bot, build_dispatcher
 from storage.models import Citizen, Report, StatusChange
-from tests.fakes.telegram_api import FakeTelegramServer, FakeUser
+from tests.harness.telegram import polling
 
 HEATING = (
     "Добрый день! В доме по улице Малышева, 30 уже неделю нет горячей воды и отопления, "
@@ -69,7 +70,7 @@ async def test_full_intake_over_telegram(
     app: App = await app_factory(database_url)
     h = await start(server, app)
     user = server.user(501, first_name="Анна")
-    async with server.polling(h.dispatcher, h.bot):
+    async with polling(server, h.dispatcher, h.bot):
         await go_to_location_step(user)
         await user.send_album(2)
         album_replies = await user.replies()
@@ -112,7 +113,7 @@ async def test_restart_midway_over_telegram(
     app: App = await app_factory(database_url)
     h = await start(server, app)
     user = server.user(504)
-    async with server.polling(h.dispatcher, h.bot):
+    async with polling(server, h.dispatcher, h.bot):
         await go_to_location_step(user)
         await user.press("➡️ Без фото")
         await user.replies()
@@ -120,7 +121,7 @@ async def test_restart_midway_over_telegram(
     # A new process: new App (SQL dialog state), new Bot and Dispatcher.
     app2: App = await app_factory(database_url)
     h2 = await start(server, app2)
-    async with server.polling(h2.dispatcher, h2.bot):
+    async with polling(server, h2.dispatcher, h2.bot):
         await user.tap_reply_button("📍 Отправить геопозицию", lat=EKB[0], lon=EKB[1])
         assert "Похоже, это" in await reply_texts(user)
         await user.press("ЖКХ", contains=True)
@@ -138,7 +139,7 @@ async def test_bad_input_over_telegram(server: FakeTelegramServer, sqlite_url: s
     app: App = await app_factory(sqlite_url, flood_limit=8, flood_window_seconds=2.0)
     h = await start(server, app)
     user = server.user(506)
-    async with server.polling(h.dispatcher, h.bot):
+    async with polling(server, h.dispatcher, h.bot):
         await user.send_command("/start")
         await user.replies()
         await user.press("✅ Согласен(на)")

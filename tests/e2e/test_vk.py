@@ -21,6 +21,8 @@ from bot.app import App
 from bot.core.messages import Text, View
 from bot.delivery.outbox import Delivery, Kind, OutboxWorker, RetryAfter, Sent, Unreachable, enqueue, envelope
 from bot.delivery.pacing import SlidingWindow
+from bot.sandbox.telegram import FakeTelegramServer
+from bot.sandbox.vk import FakeVkServer
 from bot.staff import Principal
 from handlers.telegram.callbacks import callback_signer
 from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher
@@ -28,8 +30,7 @@ from handlers.vk.messenger import VkMessenger
 from handlers.vk.setup import VkSide, build_vk, vk_callback_handler
 from storage.models import Citizen, OutboxMessage, Report, ReportThread
 from tests.e2e.citizens import VkCitizen, vk_long_poll
-from tests.fakes.telegram_api import FakeTelegramServer
-from tests.fakes.vk_api import FakeVkServer
+from tests.harness.telegram import polling
 
 HEATING = "В доме по улице Малышева, 30 неделю нет отопления, батареи холодные, УК не отвечает на звонки."
 EKB = (56.8389, 60.6057)
@@ -71,7 +72,7 @@ async def test_vk_citizen_and_telegram_operators(database_url: str, app_factory:
         ops.add_member(admin, "administrator")
         body_id = app.services.catalog.route("housing", "ekaterinburg")
         await app.staff.add(Principal.shell(), "900", "admin")
-        async with tg.polling(dispatcher, bot), vk_long_poll(app, vk_server, photo_bot=bot) as chat:
+        async with polling(tg, dispatcher, bot), vk_long_poll(app, vk_server, photo_bot=bot) as chat:
             vk_worker = chat.worker()
             await ops.send_text(admin, f"/bind {body_id}")
             await ops.replies()

@@ -27,12 +27,13 @@ from bot.core.messages import Text, View
 from bot.core.redaction import RedactingFilter, forget_secrets, redact, setup_logging
 from bot.delivery.outbox import Delivery, Failed, Kind, Outcome, Unreachable, enqueue, envelope
 from bot.runtime import check_settings
+from bot.sandbox.telegram import FakeTelegramServer
 from handlers.telegram.callbacks import callback_signer
 from handlers.telegram.setup import build_dispatcher
 from handlers.vk.setup import build_vk, vk_callback_handler
 from storage.models import OutboxMessage, Report
 from tests.conftest import START, make_settings
-from tests.fakes.telegram_api import FakeTelegramServer
+from tests.harness.telegram import make_bot
 
 TG_TOKEN = "123456789:" + "A" * 35
 VK_TOKEN = "vk1.a." + "Zq9" * 30
@@ -164,7 +165,7 @@ async def test_telegram_webhook_refuses_any_wrong_secret_with_403(
 
     app: App = await app_factory(sqlite_url, webhook_secret=GOOD_TG_SECRET)
     async with FakeTelegramServer() as server:
-        bot = server.make_bot()
+        bot = make_bot(server)
         dispatcher = build_dispatcher(app, skip_repeats=True, signer=callback_signer(server.token))
         runner = await serve(build_web_app(app, bot, dispatcher), unused_tcp_port)
         update = json.dumps({"update_id": 1}).encode()
@@ -227,7 +228,7 @@ async def test_download_error_logs_no_token(
 ) -> None:
     install(scrubbed_logs)
     async with FakeTelegramServer() as server:
-        bot = server.make_bot()
+        bot = make_bot(server)
         try:
             await bot.download_file("photos/file_0.jpg")
         except Exception as error:

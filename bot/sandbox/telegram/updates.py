@@ -1,0 +1,252 @@
+"""Updates in and calls out: the update queue and webhook delivery, executing a recorded call,
+pressing buttons, waiting for the bot's replies, and what tests inspect."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+
+from bot.sandbox.telegram.errors import _ApiError
+from bot.sandbox.telegram.markup import _inline_buttons
+from bot.sandbox.telegram.records import ApiCall, SentMessage, UploadedFile, _decode_form_value
+from bot.sandbox.telegram.state import TelegramState, _Chat
+
+
+class UpdateQueue(TelegramState):
+    """Updates, calls and waiting on top of the state."""
+
+    def push_update(self, update: dict[str, Any]) -> int:
+        """Queue an update for ``getUpdates`` (its ``update_id`` is assigned here); returns the id."""
+        update = dict(update)
+        update["update_id"] = self._allocate_update_id()
+        self._queue.append(update)
+        self._signal.fire()
+        return int(update["update_id"])
+
+    def fail_next(
+        self,
+        method: str,
+        error_code: int,
+        description: str,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
+        """Make the next ``times`` calls of ``method`` fail (e.g. 429 with ``retry_after``, 403, 400)."""
+        parameters = {"retry_after": retry_after} if retry_after is not None else None
+        queue = self._failures.setdefault(method.lower(), [])
+        queue.extend(_ApiError(error_code, description, parameters) for _ in range(times))
+
+    async def post_webhook(self, url: str, update: dict[str, Any], secret: str | None) -> int:
+        """POST an update to the bot's webhook like Telegram does; returns the HTTP status.
+
+        A method returned in the webhook response body (aiogram's "reply in webhook") is executed
+        and recorded like a normal call (``ApiCall.via_webhook_reply``).
+        """
+        if self._client is None:
+            raise RuntimeError("FakeTelegramServer is not started")
+        update = dict(update)
+        if "update_id" not in update:
+            update["update_id"] = self._allocate_update_id()
+        self._delivered_at.setdefault(int(update["update_id"]), len(self.calls))
+        self._signal.fire()
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+        async with self._client.post(url, json=update, headers=headers) as resp:
+            if resp.status == 200 and resp.content_type == "multipart/form-data":
+                params: dict[str, str] = {}
+                files: dict[str, UploadedFile] = {}
+                reader = aiohttp.MultipartReader(resp.headers, resp.content)
+                while True:
+                    part = await reader.next()
+                    if part is None:
+                        break
+                    if not isinstance(part, aiohttp.BodyPartReader) or part.name is None:
+                        continue
+                    if part.filename:
+                        data = bytes(await part.read())
+                        files[part.name] = self._upload(part.name, part.filename, "", data)
+                    else:
+                        params[part.name] = await part.text()
+                method = params.pop("method", "")
+                if method:
+                    decoded = {k: _decode_form_value(k, v) for k, v in params.items()}
+                    await self._execute(method, decoded, files, via_webhook_reply=True)
+            else:
+                await resp.read()
+            return resp.status
+
+    async def wait_activity(self, timeout: float) -> None:  # noqa: ASYNC109 - a bounded wait
+        """Wait until the server records or answers a call or gets an update (at most ``timeout``)."""
+        await self._signal.wait(timeout)
+
+    def calls_of(self, method: str) -> list[ApiCall]:
+        """All calls of ``method`` (case-insensitive), in order."""
+        return [c for c in self.calls if c.method.lower() == method.lower()]
+
+    async def wait_for(
+        self,
+        predicate: Callable[[ApiCall], bool],
+        timeout: float = 15.0,  # noqa: ASYNC109 - a deadline for the predicate, not for one await
+        since: int = 0,
+    ) -> ApiCall:
+        """The first answered call at index >= ``since`` matching ``predicate`` (waits up to ``timeout``)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            for call in self.calls[since:]:
+                if call.done and predicate(call):
+                    return call
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                recent = ", ".join(f"{c.method}({c.ok})" for c in self.calls[since:][-15:])
+                raise AssertionError(
+                    f"no matching API call within {timeout} s; calls since {since}: {recent}"
+                )
+            await self._signal.wait(remaining)
+
+    def sent_to(self, chat_id: int) -> list[SentMessage]:
+        """Messages the bot sent in that chat (latest content, deleted ones flagged), in order."""
+        chat = self._chats.get(chat_id)
+        return list(chat.sent) if chat else []
+
+    def unanswered_callbacks(self) -> list[str]:
+        """Ids of pushed callback queries the bot never answered (the client spinner keeps spinning)."""
+        return [qid for qid, answered in self._callback_queries.items() if not answered]
+
+    def pending_updates(self) -> int:
+        """How many updates wait in the queue (not confirmed by ``offset`` yet)."""
+        return len(self._queue)
+
+    async def _execute(
+        self,
+        method: str,
+        params: dict[str, Any],
+        files: dict[str, UploadedFile],
+        via_webhook_reply: bool = False,
+    ) -> tuple[int, dict[str, Any]]:
+        call = ApiCall(
+            method=method,
+            params=params,
+            files=files,
+            index=len(self.calls),
+            via_webhook_reply=via_webhook_reply,
+            at=time.time(),
+        )
+        self.calls.append(call)
+        self._touch(call)
+        status = 200
+        body: dict[str, Any]
+        try:
+            failures = self._failures.get(method.lower())
+            if failures:
+                raise failures.pop(0)
+            handler = self._handlers.get(method.lower())
+            if handler is None:
+                raise _ApiError(404, "Not Found: method not found")
+            result = await handler(call)
+        except _ApiError as error:
+            call.ok, call.error_code, call.description = False, error.code, error.description
+            body = {"ok": False, "error_code": error.code, "description": error.description}
+            if error.parameters:
+                body["parameters"] = error.parameters
+            status = error.code
+        except Exception as exc:  # a bug in the fake itself: make it loud but keep the Bot API shape
+            call.ok, call.error_code, call.description = False, 500, f"Internal Server Error: {exc!r}"
+            body = {"ok": False, "error_code": 500, "description": call.description}
+            status = 500
+        else:
+            call.ok, call.result = True, result
+            body = {"ok": True, "result": result}
+        finally:
+            if call.ok is None:  # cancelled (client went away) or crashed
+                call.ok, call.description = False, "request was not answered"
+            self._touch(call)
+        return status, body
+
+    def _touch(self, call: ApiCall) -> None:
+        if call.method.lower() != "getupdates":
+            self._last_activity = asyncio.get_running_loop().time()
+        self._signal.fire()
+
+    def _allocate_update_id(self) -> int:
+        update_id = self._next_update_id
+        self._next_update_id += 1
+        return update_id
+
+    async def _deliver(self, update: dict[str, Any]) -> int:
+        if self._webhook_delivery is None:
+            return self.push_update(update)
+        update = dict(update)
+        update["update_id"] = self._allocate_update_id()
+        url, secret = self._webhook_delivery
+        await self.post_webhook(url, update, secret)
+        return int(update["update_id"])
+
+    async def _push_callback(
+        self, chat: _Chat, sender: dict[str, Any], message: dict[str, Any], data: str
+    ) -> int:
+        query_id = str(4_000_000_000_000_000_000 + next(self._counter))
+        self._callback_queries[query_id] = False
+        return await self._deliver(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": sender,
+                    "message": message,
+                    "chat_instance": chat.chat_instance,
+                    "data": data,
+                }
+            }
+        )
+
+    def _find_button(
+        self, chat: _Chat, text: str, contains: bool, thread_id: int | None = None
+    ) -> tuple[SentMessage, dict[str, Any]]:
+        visible: list[str] = []
+        for sent in reversed(chat.sent):
+            if sent.deleted or (thread_id is not None and sent.message_thread_id != thread_id):
+                continue
+            buttons = _inline_buttons(sent.reply_markup)
+            if buttons:
+                visible.append(f"#{sent.message_id}: {[b.get('text') for b in buttons]}")
+            for button in buttons:
+                label = str(button.get("text", ""))
+                if label == text or (contains and text in label):
+                    if "callback_data" not in button:
+                        raise AssertionError(f"button {label!r} has no callback_data: {button}")
+                    return sent, button
+        shown = "; ".join(visible) or "none"
+        raise AssertionError(f"no inline button {text!r} in chat {chat.id}; visible buttons: {shown}")
+
+    async def _replies(
+        self, chat_id: int, update_id: int | None, wait_seconds: float, settle: float
+    ) -> list[SentMessage]:
+        if update_id is None:
+            raise AssertionError("nothing was sent yet, there is nothing to wait replies for")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_seconds
+        while update_id not in self._delivered_at:
+            if loop.time() >= deadline:
+                raise AssertionError(f"update {update_id} was never fetched by the bot (is polling running?)")
+            await self._signal.wait(deadline - loop.time())
+        start = self._delivered_at[update_id]
+
+        def answered() -> bool:
+            return any(c.method.lower() != "getupdates" for c in self.calls[start:])
+
+        while not answered() and loop.time() < deadline:
+            await self._signal.wait(deadline - loop.time())
+        if answered():
+            while loop.time() < deadline:
+                in_flight = any(not c.done and c.method.lower() != "getupdates" for c in self.calls[start:])
+                quiet = loop.time() - self._last_activity
+                if quiet >= settle and not in_flight:
+                    break
+                await asyncio.sleep(max(settle - quiet, 0.01))
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            return []
+        return sorted((m for m in chat.sent if m.touched_at >= start), key=lambda m: m.message_id)

@@ -1,0 +1,1 @@
+"""Drivers and helpers the tests import (fixtures stay in conftest.py)."""

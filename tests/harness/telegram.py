@@ -1,0 +1,68 @@
+"""The aiogram side of the Telegram sandbox: a real ``Bot`` pointed at a FakeTelegramServer and
+a polling block (the sandbox itself speaks HTTP only and imports no aiogram)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+
+from bot.sandbox.telegram import FakeTelegramServer
+
+
+class LocalAiohttpSession(AiohttpSession):
+    """AiohttpSession without the SSL-shutdown sleep in close() (there is no SSL on 127.0.0.1)."""
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+
+def make_session(server: FakeTelegramServer) -> AiohttpSession:
+    """An aiogram ``AiohttpSession`` pointed at ``server`` (with the fast ``close()``)."""
+    return LocalAiohttpSession(api=TelegramAPIServer.from_base(server.base_url))
+
+
+def make_bot(server: FakeTelegramServer, token: str | None = None, **kwargs: Any) -> Bot:
+    """A real aiogram ``Bot`` whose session points at ``server``; close it with
+    ``await bot.session.close()`` (``polling()`` does that on exit)."""
+    return Bot(token or server.token, session=make_session(server), **kwargs)
+
+
+@contextlib.asynccontextmanager
+async def polling(
+    server: FakeTelegramServer, dp: Dispatcher, bot: Bot, *, polling_timeout: int = 1, **kwargs: Any
+) -> AsyncIterator[asyncio.Task[None]]:
+    """Run ``dp.start_polling(bot)`` in a task for the duration of the block, then stop it.
+
+    Enters once the first ``getUpdates`` reached the server. The bot session is closed on exit
+    (aiogram's default ``close_bot_session=True``; pass ``close_bot_session=False`` to keep it).
+    """
+    start = len(server.calls)
+    task = asyncio.create_task(
+        dp.start_polling(bot, handle_signals=False, polling_timeout=polling_timeout, **kwargs)
+    )
+    deadline = asyncio.get_running_loop().time() + 5.0
+    while not any(c.method == "getUpdates" for c in server.calls[start:]):
+        if task.done():
+            await task
+            raise AssertionError("polling stopped before calling getUpdates")
+        if asyncio.get_running_loop().time() > deadline:
+            task.cancel()
+            raise AssertionError("polling did not call getUpdates within 5 s")
+        await server.wait_activity(0.05)
+    try:
+        yield task
+    finally:
+        if not task.done():
+            try:
+                await dp.stop_polling()
+            except RuntimeError:
+                task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
