@@ -19,7 +19,7 @@ from bot.audit import AuditAction, record
 from bot.catalog import Catalog
 from bot.core.clock import Clock, SystemClock
 from bot.core.messages import Text, View
-from bot.delivery.outbox import Kind, enqueue, envelope
+from bot.delivery.postbox import to_official
 from bot.staff import Grant, Principal, Right, StaffService
 from storage.db import Database
 from storage.models import CommsChat, OperatorChat
@@ -321,15 +321,7 @@ class ChatBindings:
     ) -> None:
         """A message to a chat the admin is not in, queued with the change itself."""
         view = View((Text(text_key, {"body": self.body_name(body_id) if body_id else ""}),))
-        await enqueue(
-            session,
-            key=key,
-            platform="tg",
-            kind=Kind.DIRECT,
-            target=str(chat_id),
-            payload=envelope([view], STAFF_LANG),
-            now=now,
-        )
+        await to_official(session, chat_id=chat_id, key=key, views=[view], lang=STAFF_LANG, now=now)
 
 
 async def chat_bindings(db: Database, clock: Clock | None = None) -> ChatBindings:

@@ -16,7 +16,7 @@ from bot.chats import TSUR_BODY, Binding, binding_of_chat
 from bot.core.clock import Clock
 from bot.core.messages import Button, Text, View
 from bot.deadlines import WorkCalendar, due_dates
-from bot.delivery.outbox import Kind, enqueue, envelope
+from bot.delivery.postbox import ChatThread, ReportTopic, to_citizen, to_topic
 from bot.report_access import (
     Acting,
     ActionRefused,
@@ -176,13 +176,12 @@ class ReportActions:
                     )
                 )
             ]
-            await enqueue(
+            await to_topic(
                 session,
+                where=ReportTopic(report.id),
                 key=f"{CITIZEN_RELAY_KEY}{key}",
-                platform="tg",
-                kind=Kind.TOPIC,
-                target=f"report:{report.id}",
-                payload=envelope(views, "ru", photos=photos),
+                views=views,
+                photos=photos,
                 report_id=report.id,
                 now=self._clock.now(),
             )
@@ -264,13 +263,11 @@ class ReportActions:
                 # Said in the old topic before the card moves on to the new body's chat.
                 body = self._catalog.body(new_body).name("ru")
                 view = View((Text("op-transferred", {"body": body, "from": old_body}),))
-                await enqueue(
+                await to_topic(
                     session,
+                    where=ChatThread(old_thread.chat_id, old_thread.thread_id),
                     key=f"transferred:{report.id}:{len(report.history)}",
-                    platform="tg",
-                    kind=Kind.TOPIC,
-                    target=f"{old_thread.chat_id}:{old_thread.thread_id}",
-                    payload=envelope([view], "ru"),
+                    views=[view],
                     report_id=report.id,
                     now=self._clock.now(),
                 )
@@ -334,13 +331,11 @@ class ReportActions:
         if report is None:
             return
         view = View((Text("op-citizen-unreachable", {"number": report.number or ""}),))
-        await enqueue(
+        await to_topic(
             session,
+            where=ReportTopic(report_id),
             key=f"unreachable:{report_id}",
-            platform="tg",
-            kind=Kind.TOPIC,
-            target=f"report:{report_id}",
-            payload=envelope([view], "ru"),
+            views=[view],
             report_id=report_id,
             now=now,
         )
@@ -373,13 +368,15 @@ class ReportActions:
         citizen = await session.get(Citizen, report.citizen_id)
         if citizen is None:
             return True
-        return await enqueue(
+        return await to_citizen(
             session,
-            key=f"report:{report.id}:{what}:{len(report.history)}",
             platform=citizen.platform,
-            kind=Kind.CITIZEN,
-            target=citizen.platform_user_id,
-            payload=envelope(views, report.language, photos=photos, documents=documents),
+            user_id=citizen.platform_user_id,
+            key=f"report:{report.id}:{what}:{len(report.history)}",
+            views=views,
+            lang=report.language,
+            photos=photos,
+            documents=documents,
             report_id=report.id,
             now=self._clock.now(),
         )

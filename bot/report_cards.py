@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery.outbox import Kind, enqueue
+from bot.delivery.postbox import card_update
 from storage.models import Report
 
 # `/forget` finds the citizen's relayed words by this prefix, so both sides share it.
@@ -18,13 +18,10 @@ async def queue_card(session: AsyncSession, report: Report, now: datetime, *, re
     """Queue the card of `report` as it is now; one card message per distinct state of the report,
     and one more per `refresh` reason (a re-post with freshly signed buttons, an erasure)."""
     version = f"{len(report.history)}:{report.status}:{report.body_id}:{report.assignee_id}:{report.rating}"
-    await enqueue(
+    await card_update(
         session,
-        key=f"card:{report.id}:{version}" + (f":{refresh}" if refresh else ""),
-        platform="tg",
-        kind=Kind.REPORT_CARD,
-        target=report.body_id,
-        payload={"report_id": report.id},
         report_id=report.id,
+        body_id=report.body_id,
+        key=f"card:{report.id}:{version}" + (f":{refresh}" if refresh else ""),
         now=now,
     )

@@ -15,7 +15,7 @@ from bot.catalog import OTHER_SECTOR, Catalog
 from bot.citizens import linked_ids
 from bot.core.clock import Clock
 from bot.deadlines import WorkCalendar, due_dates
-from bot.delivery.outbox import Kind, enqueue
+from bot.delivery.postbox import card_update
 from storage.db import Database
 from storage.models import Report, StatusChange
 
@@ -187,15 +187,8 @@ class ReportService:
                 report.number = report_number(report.id, now)
                 change_status(report, Status.ROUTED, actor=SYSTEM_ACTOR, at=now, comment=body_id)
                 # The card reaches the body's operator chat even if this process dies right now.
-                await enqueue(
-                    session,
-                    key=f"card:{report.id}:filed",
-                    platform="tg",
-                    kind=Kind.REPORT_CARD,
-                    target=body_id,
-                    payload={"report_id": report.id},
-                    report_id=report.id,
-                    now=now,
+                await card_update(
+                    session, report_id=report.id, body_id=body_id, key=f"card:{report.id}:filed", now=now
                 )
                 return FiledReport(report.id, report.number, body_id, due.first_reaction, due.answer)
         except IntegrityError:

@@ -28,7 +28,7 @@ from bot.catalog import DATA_DIR
 from bot.core.clock import Clock
 from bot.core.messages import View
 from bot.deadlines import WorkCalendar
-from bot.delivery.outbox import Kind, enqueue, envelope
+from bot.delivery.postbox import ReportTopic, to_citizen, to_official, to_topic
 from bot.report_cards import queue_card
 from bot.reports import OPEN_STATUSES, SYSTEM_ACTOR, Status, change_status
 from bot.staff import Role, role_holders
@@ -238,15 +238,8 @@ class SlaScheduler:
     async def _topic(
         self, session: AsyncSession, report: Report, key: str, view: View, now: datetime
     ) -> None:
-        await enqueue(
-            session,
-            key=key,
-            platform="tg",
-            kind=Kind.TOPIC,
-            target=f"report:{report.id}",
-            payload=envelope([view], STAFF_LANGUAGE),
-            report_id=report.id,
-            now=now,
+        await to_topic(
+            session, where=ReportTopic(report.id), key=key, views=[view], report_id=report.id, now=now
         )
 
     async def _deadline_notice(
@@ -299,15 +292,8 @@ class SlaScheduler:
             direct = (
                 View.of("sla-direct-head", **args) if level == HEAD else View.of("sla-direct-curator", **args)
             )
-            await enqueue(
-                session,
-                key=f"{key}:direct",
-                platform="tg",
-                kind=Kind.DIRECT,
-                target=user_id,
-                payload=envelope([direct], STAFF_LANGUAGE),
-                report_id=report.id,
-                now=now,
+            await to_official(
+                session, chat_id=user_id, key=f"{key}:direct", views=[direct], report_id=report.id, now=now
             )
         notified = (
             View.of("sla-head-notified", number=number, name=name)
@@ -328,16 +314,13 @@ class SlaScheduler:
         body_name = report.body_id
         if body is not None:
             body_name = body.name_en if report.language == "en" else body.name_ru
-        await enqueue(
+        await to_citizen(
             session,
-            key=f"sla:{report.id}:{Event.AUTOCLOSE.value}",
             platform=citizen.platform,
-            kind=Kind.CITIZEN,
-            target=citizen.platform_user_id,
-            payload=envelope(
-                [View.of("notify-autoclosed", number=report.number or str(report.id), body=body_name)],
-                report.language,
-            ),
+            user_id=citizen.platform_user_id,
+            key=f"sla:{report.id}:{Event.AUTOCLOSE.value}",
+            views=[View.of("notify-autoclosed", number=report.number or str(report.id), body=body_name)],
+            lang=report.language,
             report_id=report.id,
             now=now,
         )

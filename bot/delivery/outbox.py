@@ -227,8 +227,8 @@ def _target_of(row: OutboxMessage) -> tuple[str, str]:
     return row.platform, row.target
 
 
-def _user_id(platform: str, target: str) -> str:
-    """A citizen target is the platform user id, optionally written "<platform>:<user_id>"."""
+def recipient_id(platform: str, target: str) -> str:
+    """The user or chat id of a citizen's or an official's row (old rows wrote "<platform>:<id>")."""
     prefix = f"{platform}:"
     return target[len(prefix) :] if target.startswith(prefix) else target
 
@@ -543,7 +543,7 @@ class OutboxWorker:
             return {}
         users_by_platform: dict[str, set[str]] = {}
         for row in citizen_rows:
-            users_by_platform.setdefault(row.platform, set()).add(_user_id(row.platform, row.target))
+            users_by_platform.setdefault(row.platform, set()).add(recipient_id(row.platform, row.target))
         unreachable_users: set[tuple[str, str]] = set()
         for platform, users in users_by_platform.items():
             # One IN list per platform: a notice claims thousands of rows at once.
@@ -568,7 +568,7 @@ class OutboxWorker:
         return {
             row.id: UNREACHABLE
             for row in citizen_rows
-            if (row.platform, _user_id(row.platform, row.target)) in unreachable_users
+            if (row.platform, recipient_id(row.platform, row.target)) in unreachable_users
             or row.report_id in unreachable_reports
         }
 
@@ -666,7 +666,7 @@ class OutboxWorker:
             citizen = await session.scalar(
                 select(Citizen).where(
                     Citizen.platform == delivery.platform,
-                    Citizen.platform_user_id == _user_id(delivery.platform, delivery.target),
+                    Citizen.platform_user_id == recipient_id(delivery.platform, delivery.target),
                 )
             )
         if citizen is not None and citizen.unreachable_at is None:

@@ -34,9 +34,11 @@ from bot.delivery.outbox import (
     RetryAfter,
     Sent,
     Unreachable,
+    recipient_id,
     views_of,
 )
 from bot.delivery.pacing import TokenBucket
+from bot.delivery.postbox import ChatThread, topic_target
 from handlers.telegram.render import render
 
 ALBUM_LIMIT = 10
@@ -122,10 +124,11 @@ class TelegramMessenger:
     def _address(delivery: Delivery) -> tuple[int, int | None]:
         """Chat and topic of a delivery: "<chat_id>:<thread_id>" for topics, a user id otherwise."""
         if delivery.kind is Kind.TOPIC:
-            chat, thread = delivery.target.rsplit(":", 1)
-            return int(chat), int(thread)
-        target = delivery.target.removeprefix("tg:")
-        return int(target), None
+            where = topic_target(delivery.target)
+            if isinstance(where, ChatThread):
+                return where.chat_id, where.thread_id
+            raise ValueError(f"topic target {delivery.target!r} is not resolved to a chat")
+        return int(recipient_id(delivery.platform, delivery.target)), None
 
     def _parts(self, delivery: Delivery, chat_id: int, thread_id: int | None, *, paid: bool) -> list[Part]:
         """The API calls of a message, in order: photos, documents, then the text with its buttons."""

@@ -24,6 +24,7 @@ from bot.catalog import Catalog
 from bot.chats import TSUR_BODY, Binding, binding_of_body
 from bot.core.i18n import Translator
 from bot.delivery.outbox import Delivery, Failed, Kind, Messenger, Outcome, RetryAfter, Sent, Unreachable
+from bot.delivery.postbox import ChatThread, ReportTopic, topic_target
 from bot.reports import OPEN_STATUSES, Status
 from handlers.telegram.callbacks import CallbackSigner
 from storage.db import Database
@@ -108,8 +109,10 @@ class OperatorDesk:
     async def deliver(self, delivery: Delivery) -> Outcome:
         if delivery.kind is Kind.REPORT_CARD:
             return await self._card(int(delivery.payload["report_id"]))
-        if delivery.kind is Kind.TOPIC and delivery.target.startswith("report:"):
-            return await self._to_topic(delivery)
+        if delivery.kind is Kind.TOPIC:
+            where = topic_target(delivery.target)
+            if isinstance(where, ReportTopic):
+                return await self._to_topic(delivery, where.report_id)
         return await self._inner.deliver(delivery)
 
     async def _binding_for(self, body_id: str) -> Binding | None:
@@ -117,8 +120,7 @@ class OperatorDesk:
             # A body without its own chat is worked from the ЦУР chat.
             return await binding_of_body(session, body_id) or await binding_of_body(session, TSUR_BODY)
 
-    async def _to_topic(self, delivery: Delivery) -> Outcome:
-        report_id = int(delivery.target.split(":", 1)[1])
+    async def _to_topic(self, delivery: Delivery, report_id: int) -> Outcome:
         async with self._db.session() as session:
             thread = await session.get(ReportThread, report_id)
         if thread is None:
@@ -130,7 +132,7 @@ class OperatorDesk:
                 thread = await session.get(ReportThread, report_id)
             if thread is None:
                 return Failed("topic_missing")
-        resolved = replace(delivery, target=f"{thread.chat_id}:{thread.thread_id}")
+        resolved = replace(delivery, target=str(ChatThread(thread.chat_id, thread.thread_id)))
         outcome = await self._inner.deliver(resolved)
         if isinstance(outcome, Failed) and "topic_missing" in outcome.error:
             await self._forget_thread(report_id)

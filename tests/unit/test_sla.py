@@ -419,10 +419,9 @@ async def test_a_failure_mid_event_leaves_no_event_without_its_messages(
     app, sla = await setup(app_factory, database_url)
     rid = await file_report(app)
     clock.set(local(2026, 11, 24, 14))
-    from bot import outbox
-    from bot import sla as sla_module
+    from bot.delivery import postbox
 
-    original = outbox.enqueue
+    original = postbox.enqueue
 
     async def crash_on_head(session: Any, **fields: Any) -> bool:
         queued = await original(session, **fields)
@@ -430,7 +429,7 @@ async def test_a_failure_mid_event_leaves_no_event_without_its_messages(
             raise RuntimeError("process died mid-event")
         return queued
 
-    monkeypatch.setattr(sla_module, "enqueue", crash_on_head)
+    monkeypatch.setattr(postbox, "enqueue", crash_on_head)
     assert (rid, "head") not in await sla.tick()  # logged, not raised
     async with app.db.session() as session:
         kinds = set(await session.scalars(select(SlaEvent.kind)))
@@ -438,7 +437,7 @@ async def test_a_failure_mid_event_leaves_no_event_without_its_messages(
     assert "head" not in kinds
     assert keys == {f"sla:{rid}:{kind}" for kind in kinds}  # an event and its messages, or neither
 
-    monkeypatch.setattr(sla_module, "enqueue", original)
+    monkeypatch.setattr(postbox, "enqueue", original)
     await sla.tick()
     final = [m.idempotency_key for m in await sla_messages(app, rid)]
     assert sorted(final) == sorted([f"sla:{rid}:overdue_first", f"sla:{rid}:head"])
