@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.app import App
+from bot.app.wiring.wiring import App
 from bot.delivery.outbox import OutboxWorker
 from bot.sandbox.telegram import FakeChat, FakeTelegramServer, FakeUser, SentMessage
-from bot.staff import Principal
+from bot.services.staff.registry import Principal
 from handlers.telegram.comms_progress import NoticeProgress
 from storage.models import Citizen, Notice, Subscription
 from tests.e2e.test_operator_loop import deliver_all, wire
@@ -125,7 +125,7 @@ async def push_press(server: FakeTelegramServer, chat: FakeChat, user: FakeUser,
     """A raw callback query on the chat's newest bot message; returns the bot's answer text."""
     start = len(server.calls)
     raw = chat.messages()[-1].raw
-    await server._push_callback(server._chats[chat.id], user.as_dict(), raw, data)
+    await chat.press_data(user, data, raw)
     answer = await server.wait_for(lambda c: c.method == "answerCallbackQuery", since=start)
     return str(answer.params.get("text"))
 
@@ -228,13 +228,8 @@ async def test_fact_check_with_photo_keeps_its_layout(sqlite_url: str, app_facto
             await press(chat, member, "🔎 Проверка фактов", "утверждение")
             await say(chat, member, CLAIM, "факты")
             # The facts arrive as a photo with a caption: text and photo at once.
-            photo = server._compose(
-                server._chats[chat.id],
-                member.as_dict(),
-                {"photo": server._photo_sizes("AgACFactPhoto1", 120_000), "caption": FACTS},
-            )
             start = len(server.calls)
-            chat.last_update_id = await server._deliver({"message": photo})
+            await chat.send_photo(member, "AgACFactPhoto1", caption=FACTS, size=120_000)
             await settled(chat, start, "источник")
             await say(chat, member, SOURCE, "Кому отправить")
             # Several filters together: every subscriber, in Telegram only.

@@ -9,12 +9,12 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from sqlalchemy import select
 
-from bot.app import App
+from bot.app.wiring.wiring import App
 from bot.delivery.outbox import OutboxWorker
 from bot.sandbox.telegram import FakeChat, FakeTelegramServer, FakeUser
-from bot.staff import Principal
+from bot.services.staff.registry import Principal
 from handlers.telegram.callbacks import CallbackSigner, callback_signer
-from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher
+from bot.app.wiring.telegram import build_bot, build_delivery, build_dispatcher
 from storage.models import OutboxMessage, Report, ReportThread, StatusChange
 from tests.harness.telegram import polling
 
@@ -134,13 +134,9 @@ async def test_report_card_actions_relay_and_feedback(database_url: str, app_fac
             await ops.send_text(admin, "Бригада выехала", message_thread_id=thread.thread_id)
             await ops.replies(timeout=1.0)
             # A photo from the operator, with a caption, reaches the citizen as a photo.
-            photo = server._compose(
-                server._chats[ops.id],
-                admin.as_dict(),
-                {"photo": server._photo_sizes("AgACOperatorPhoto1", 150_000), "caption": "Фото с места"},
-                thread.thread_id,
+            await ops.send_photo(
+                admin, "AgACOperatorPhoto1", caption="Фото с места", message_thread_id=thread.thread_id
             )
-            await server._deliver({"message": photo})
             await asyncio.sleep(0.5)
             await deliver_all(worker)
             sent_photos = [

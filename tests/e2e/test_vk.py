@@ -17,17 +17,17 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.app import App
+from bot.app.wiring.wiring import App
 from bot.core.messages import Text, View
 from bot.delivery.outbox import Delivery, Kind, OutboxWorker, RetryAfter, Sent, Unreachable, enqueue, envelope
 from bot.delivery.pacing import SlidingWindow
 from bot.sandbox.telegram import FakeTelegramServer
 from bot.sandbox.vk import FakeVkServer
-from bot.staff import Principal
+from bot.services.staff.registry import Principal
 from handlers.telegram.callbacks import callback_signer
-from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher
+from bot.app.wiring.telegram import build_bot, build_delivery, build_dispatcher
 from handlers.vk.messenger import VkMessenger
-from handlers.vk.setup import VkSide, build_vk, vk_callback_handler
+from bot.app.wiring.vk import VkSide, build_vk, vk_callback_handler
 from storage.models import Citizen, OutboxMessage, Report, ReportThread
 from tests.e2e.citizens import VkCitizen, vk_long_poll
 from tests.harness.telegram import polling
@@ -104,14 +104,13 @@ async def test_vk_citizen_and_telegram_operators(database_url: str, app_factory:
             assert any("Гражданин (ВКонтакте)" in t for t in relayed)
 
             # An operator's photo with a caption is uploaded to VK and attached.
-            photo = tg._compose(
-                tg._chats[ops.id],
-                admin.as_dict(),
-                {"photo": tg._photo_sizes("AgACOperatorPhoto1", 150_000), "caption": "Фото с места"},
-                thread.thread_id,
+            await ops.send_photo(
+                admin,
+                "AgACOperatorPhoto1",
+                caption="Фото с места",
+                message_thread_id=thread.thread_id,
+                data=b"\xff\xd8\xff\xe0operator-photo",
             )
-            tg.register_file("AgACOperatorPhoto1", b"\xff\xd8\xff\xe0operator-photo", kind="photo")
-            await tg._deliver({"message": photo})
             await asyncio.sleep(0.5)
             await drain(tg_worker, vk_worker)
             with_photo = [m for m in vk_server.messages_to(citizen.user.user_id) if m.attachments]
