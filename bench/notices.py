@@ -30,15 +30,15 @@ if str(REPO_ROOT) not in sys.path:
 
 from sqlalchemy import insert, select, text  # noqa: E402
 
-from bot.app import App, build_app  # noqa: E402
+from bot.app.telegram import build_bot, build_delivery  # noqa: E402
+from bot.app.vk import VkSide, build_vk, build_vk_delivery  # noqa: E402
+from bot.app.wiring import App, build_app  # noqa: E402
 from bot.core.config import Settings  # noqa: E402
 from bot.delivery.outbox import OutboxWorker  # noqa: E402
-from bot.notices import Audience, NoticeDraft, NoticeKind  # noqa: E402
 from bot.sandbox.telegram import FakeTelegramServer  # noqa: E402
 from bot.sandbox.vk import FakeVkServer  # noqa: E402
+from bot.services.notices.content import Audience, NoticeDraft, NoticeKind  # noqa: E402
 from handlers.telegram.callbacks import callback_signer  # noqa: E402
-from handlers.telegram.setup import build_bot, build_delivery  # noqa: E402
-from handlers.vk.setup import VkSide, build_vk, build_vk_delivery  # noqa: E402
 from storage.models import Citizen, Subscription  # noqa: E402
 
 CHUNK = 5000

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from bot.command_database import database
+from bot.app.command_database import database
 from bot.core.config import ConfigError, Settings
 
 if TYPE_CHECKING:
@@ -44,10 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     comms = commands.add_parser("comms", help="make a Telegram chat a comms chat (members compose notices)")
     comms.add_argument("chat_id", type=int, help="Telegram chat id of the group (negative)")
     comms.add_argument("--off", action="store_true", help="the chat stops being a comms chat")
-    from bot.notice_cli import add_notice_parsers
+    from bot.app.notice_cli import add_notice_parsers
 
     add_notice_parsers(commands)
-    from bot.staff_cli import add_staff_parsers
+    from bot.app.staff_cli import add_staff_parsers
 
     add_staff_parsers(commands)
     commands.add_parser("purge", help="delete data past its retention period once (the bot does it hourly)")
@@ -77,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Migration chatter on every command start hides what the command printed.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.command == "run":
-        from bot.runtime import check_settings, run_bot
+        from bot.app.runtime import check_settings, run_bot
 
         try:
             check_settings(settings, webhook=args.webhook)
@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         return 0
     if args.command == "purge":
-        from bot.retention import run_purge_command
+        from bot.services.retention import run_purge_command
 
         return asyncio.run(run_purge_command(settings))
     if args.command == "migrate":
@@ -104,11 +104,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "comms":
         return asyncio.run(_comms(settings, args.chat_id, off=args.off))
     if args.command == "notice":
-        from bot.notice_cli import run_notice_command
+        from bot.app.notice_cli import run_notice_command
 
         return asyncio.run(run_notice_command(settings, args))
     if args.command in ("staff", "audit"):
-        from bot.staff_cli import run_audit_command, run_staff_command
+        from bot.app.staff_cli import run_audit_command, run_staff_command
 
         run = run_staff_command if args.command == "staff" else run_audit_command
         return asyncio.run(run(settings, args))
@@ -135,7 +135,7 @@ async def _migrate(settings: Settings) -> int:
 
 
 async def _bodies(settings: Settings) -> int:
-    from bot.catalog import Catalog
+    from bot.services.catalog import Catalog
 
     async with database(settings) as db:
         catalog = await Catalog.load(db)
@@ -149,7 +149,7 @@ async def _bodies(settings: Settings) -> int:
 
 
 async def _sectors(settings: Settings) -> int:
-    from bot.catalog import Catalog
+    from bot.services.catalog import Catalog
 
     async with database(settings) as db:
         catalog = await Catalog.load(db)
@@ -159,8 +159,8 @@ async def _sectors(settings: Settings) -> int:
 
 
 async def _bind(settings: Settings, body_id: str, chat_id: int, *, confirmed: bool) -> int:
-    from bot.chats import Outcome, chat_bindings
-    from bot.staff import Principal
+    from bot.services.chats import Outcome, chat_bindings
+    from bot.services.staff.registry import Principal
 
     async with database(settings) as db:
         bindings = await chat_bindings(db)
@@ -181,8 +181,8 @@ async def _bind(settings: Settings, body_id: str, chat_id: int, *, confirmed: bo
 
 
 async def _comms(settings: Settings, chat_id: int, *, off: bool) -> int:
-    from bot.chats import chat_bindings
-    from bot.staff import Principal
+    from bot.services.chats import chat_bindings
+    from bot.services.staff.registry import Principal
 
     async with database(settings) as db:
         bindings = await chat_bindings(db)
@@ -197,7 +197,7 @@ async def _comms(settings: Settings, chat_id: int, *, off: bool) -> int:
 async def _contacts(
     settings: Settings, sector_id: str, level: str, user_id: str | None, name: str | None
 ) -> int:
-    from bot.sla import set_block_contact
+    from bot.services.reports.sla import set_block_contact
 
     async with database(settings) as db:
         try:

@@ -16,16 +16,16 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from bot.catalog import Catalog
-from bot.citizens import CitizenInfo, CitizenService
 from bot.classify import Classifier
 from bot.core.clock import Clock
 from bot.core.i18n import Translator, pick_language
 from bot.core.messages import Ask, Button, Inbound, InboundKind, Text, View
-from bot.flood import FloodGuard, FloodVerdict
-from bot.report_actions import ReportActions
-from bot.reports import ReportService
-from bot.subscriptions import SubscriptionService
+from bot.services.catalog import Catalog
+from bot.services.citizens.accounts import CitizenInfo, CitizenService
+from bot.services.citizens.flood import FloodGuard, FloodVerdict
+from bot.services.citizens.subscriptions import SubscriptionService
+from bot.services.reports.casework import ReportActions
+from bot.services.reports.lifecycle import ReportService
 from storage.db import TRANSIENT_ERRORS
 from storage.state import StateStore
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 
 from bot.core.messages import Button, InboundKind, Text, View
-from bot.report_actions import ActionRefused
-from bot.reports import OPEN_STATUSES, Status
+from bot.services.reports.casework import ActionRefused
+from bot.services.reports.lifecycle import OPEN_STATUSES, Status
 from dialogs.engine import Context, Step, Transition, start_dialog
 
 DIALOG = "relay"

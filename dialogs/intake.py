@@ -6,10 +6,10 @@ import re
 import uuid
 from typing import Any
 
-from bot.catalog import OTHER_SECTOR
 from bot.core.messages import Ask, Button, InboundKind, Text, View
-from bot.geo import GeoMatch
-from bot.reports import MAX_PHOTOS, ReportDraft
+from bot.services.catalog import OTHER_SECTOR
+from bot.services.geo import GeoMatch
+from bot.services.reports.lifecycle import MAX_PHOTOS, ReportDraft
 from dialogs.engine import Context, Step, Transition, start_dialog
 from dialogs.notices_menu import offer_after_report
 

@@ -6,8 +6,8 @@ Reached from the main menu ("link" scope) and by /link, or /link CODE to redeem 
 
 from __future__ import annotations
 
-from bot.citizens import LINK_CODE_TTL, LinkResult
 from bot.core.messages import Button, InboundKind, Text, View
+from bot.services.citizens.accounts import LINK_CODE_TTL, LinkResult
 from dialogs import notices_menu
 from dialogs.engine import Context, Dialogs, Step, Transition, start_dialog
 

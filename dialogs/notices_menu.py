@@ -19,14 +19,14 @@ from __future__ import annotations
 import math
 import re
 
-from bot.catalog import OTHER_SECTOR
 from bot.core.messages import Button, InboundKind, Text, View
-from bot.subscriptions import ALL, MUNICIPALITY, SECTOR, Subscriptions, SubscriptionService
+from bot.services.catalog import OTHER_SECTOR
+from bot.services.citizens.subscriptions import ALL, MUNICIPALITY, SECTOR, Subscriptions, SubscriptionService
 from dialogs.engine import Context, Dialogs, Step, Transition, start_dialog
 
 DIALOG = "subs"
 SCOPE = "ns"
-# The same id bot/notices.py puts under every notice (kept here to stay free of that module).
+# The same id bot/services/notices/content.py puts under every notice (kept here to stay free of that module).
 UNSUBSCRIBE_BUTTON = f"{SCOPE}:off"
 # Two per row, three rows, a paging row and Back: one VK inline keyboard (10 buttons, 6 rows).
 PAGE_SIZE = 6

@@ -119,9 +119,9 @@ class Citizen(Base):
     unreachable_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # The linked group (one person's Telegram and VK accounts) this account belongs to; None when
-    # unlinked, so a group's identity is coalesce(person_id, id). bot/citizens.py keeps it equal to
-    # the smallest living member's id and clears it when a member is left alone; it is a label,
-    # not a foreign key, so erasing any one account never touches the others.
+    # unlinked, so a group's identity is coalesce(person_id, id). bot/services/citizens/accounts.py
+    # keeps it equal to the smallest living member's id and clears it when a member is left alone;
+    # it is a label, not a foreign key, so erasing any one account never touches the others.
     person_id: Mapped[int | None] = mapped_column(Integer, index=True)
     # Brute-force guard for link codes: wrong codes typed since `link_failures_since` (an hour-long
     # window). Kept on the row so the limit survives restarts and holds across workers.

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from bot.app import App, build_app
+from bot.app.wiring import App, build_app
 from bot.core.clock import ManualClock
 from bot.core.config import Settings
 from bot.core.i18n import Translator

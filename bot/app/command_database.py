@@ -12,8 +12,8 @@ from storage.db import Database
 @asynccontextmanager
 async def database(settings: Settings) -> AsyncIterator[Database]:
     """The database, migrated and seeded with reference data, closed afterwards."""
-    from bot.catalog import seed_catalog
-    from bot.sla import seed_block_contacts
+    from bot.services.catalog import seed_catalog
+    from bot.services.reports.sla import seed_block_contacts
     from storage.db import migrate
 
     db = Database(settings.database_url)

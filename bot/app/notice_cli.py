@@ -13,13 +13,13 @@ import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.catalog import Catalog
-from bot.command_database import database
+from bot.app.command_database import database
 from bot.core.clock import SystemClock
 from bot.core.config import Settings
-from bot.notice_service import NoticeService, NoticeStateError
-from bot.notices import Audience, NoticeDraft, NoticeKind, malformed_report_numbers
-from bot.staff import NotAllowed, Principal, Right, StaffService
+from bot.services.catalog import Catalog
+from bot.services.notices.content import Audience, NoticeDraft, NoticeKind, malformed_report_numbers
+from bot.services.notices.service import NoticeService, NoticeStateError
+from bot.services.staff.registry import NotAllowed, Principal, Right, StaffService
 
 
 def add_notice_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from bot.app import App, build_app
+from bot.app.wiring import App, build_app
 from bot.core.config import (
     ConfigError,
     Settings,
@@ -21,8 +21,8 @@ from bot.core.config import (
     vk_token,
     webhook_secret,
 )
-from bot.retention import RetentionPurge
-from bot.sla import SlaScheduler
+from bot.services.reports.sla import SlaScheduler
+from bot.services.retention import RetentionPurge
 
 if TYPE_CHECKING:
     from aiogram import Bot, Dispatcher
@@ -75,7 +75,7 @@ async def run_bot(settings: Settings, *, webhook: bool) -> None:
             bot, dispatcher = await _start_telegram(app, tg_token, webhook, stop, tasks, cleanups)
         if vk_token_ is not None:
             await _start_vk(app, vk_token_, bot, webhook, stop, tasks, cleanups, posts)
-        from bot.web import build_web_app
+        from bot.app.web import build_web_app
 
         # Health is served in polling mode too (the Docker healthcheck uses it).
         runner = web.AppRunner(build_web_app(app, bot if dispatcher else None, dispatcher, posts))
@@ -107,9 +107,9 @@ async def _start_telegram(
     cleanups: list[Callable[[], Awaitable[None]]],
 ) -> tuple[Bot, Dispatcher | None]:
     """The Telegram bot, and its dispatcher when updates come by webhook (served by the web app)."""
+    from bot.app.telegram import build_bot, build_delivery, build_dispatcher, publish_commands
     from handlers.telegram.callbacks import callback_signer
     from handlers.telegram.comms_progress import NoticeProgress
-    from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher, publish_commands
 
     settings = app.settings
     bot = build_bot(token, settings.telegram_api_url)
@@ -153,8 +153,8 @@ async def _start_vk(
     cleanups: list[Callable[[], Awaitable[None]]],
     posts: dict[str, Handler],
 ) -> None:
+    from bot.app.vk import build_vk, build_vk_delivery, poll_vk, vk_callback_handler
     from handlers.telegram.files import photo_source
-    from handlers.vk.setup import build_vk, build_vk_delivery, poll_vk, vk_callback_handler
 
     settings = app.settings
     vk = await build_vk(app, token)

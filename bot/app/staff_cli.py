@@ -7,12 +7,12 @@ import argparse
 import sys
 from datetime import UTC, datetime, timedelta
 
-from bot.audit import AuditQuery, audit_events, format_event
-from bot.catalog import Catalog
-from bot.command_database import database
+from bot.app.command_database import database
 from bot.core.clock import SystemClock
 from bot.core.config import Settings
-from bot.staff import Principal, Role, StaffError, StaffService
+from bot.services.catalog import Catalog
+from bot.services.staff.audit import AuditQuery, audit_events, format_event
+from bot.services.staff.registry import Principal, Role, StaffError, StaffService
 
 
 def add_staff_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

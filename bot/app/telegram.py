@@ -16,11 +16,11 @@ from aiogram.types import (
     Update,
 )
 
-from bot.app import App
-from bot.chats import ChatBindings
+from bot.app.wiring import App
 from bot.core.i18n import DEFAULT_LANGUAGE, Translator
 from bot.delivery.outbox import OutboxWorker
-from bot.municipal_centre import MunicipalCentre
+from bot.services.chats import ChatBindings
+from bot.services.staff.municipal_centre import MunicipalCentre
 from handlers.telegram.callbacks import CallbackSigner
 from handlers.telegram.citizen import AlbumGatherer, citizen_router
 from handlers.telegram.messenger import TelegramMessenger

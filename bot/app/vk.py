@@ -15,7 +15,7 @@ from aiohttp.typedefs import Handler
 from vkbottle import API
 from vkbottle.polling import BotPolling
 
-from bot.app import App
+from bot.app.wiring import App
 from bot.core.config import secret_matches
 from bot.delivery.outbox import OutboxWorker
 from bot.delivery.pacing import Pacer, SlidingWindow

@@ -12,23 +12,23 @@ from zoneinfo import ZoneInfo
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.catalog import Catalog, seed_catalog
-from bot.citizens import CitizenService
 from bot.classify import Classifier, load_classifier
 from bot.core.clock import Clock, SystemClock
 from bot.core.config import Settings
 from bot.core.i18n import Translator
-from bot.deadlines import WorkCalendar
 from bot.delivery.outbox import Delivery, Messenger, OutboxWorker
-from bot.flood import FloodGuard, RedisFloodGuard
-from bot.geo import MunicipalityDirectory
-from bot.notice_service import NoticeService
-from bot.notices import NoticeDeliveryPolicy
-from bot.report_actions import ReportActions
-from bot.reports import ReportService
-from bot.sla import seed_block_contacts
-from bot.staff import StaffService
-from bot.subscriptions import SubscriptionService
+from bot.services.catalog import Catalog, seed_catalog
+from bot.services.citizens.accounts import CitizenService
+from bot.services.citizens.flood import FloodGuard, RedisFloodGuard
+from bot.services.citizens.subscriptions import SubscriptionService
+from bot.services.geo import MunicipalityDirectory
+from bot.services.notices.content import NoticeDeliveryPolicy
+from bot.services.notices.service import NoticeService
+from bot.services.reports.casework import ReportActions
+from bot.services.reports.deadlines import WorkCalendar
+from bot.services.reports.lifecycle import ReportService
+from bot.services.reports.sla import seed_block_contacts
+from bot.services.staff.registry import StaffService
 from dialogs.engine import DialogRunner, DialogServices
 from dialogs.registry import build_dialogs
 from storage.db import Database, migrate

@@ -14,6 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 TELEGRAM_TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,60}$")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Reference data shipped with the package (sectors, bodies, routing, municipalities, block contacts).
+REFERENCE_DATA_DIR = PROJECT_ROOT / "bot" / "data"
 
 
 class Settings(BaseSettings):

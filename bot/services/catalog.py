@@ -9,12 +9,13 @@ from pathlib import Path
 import yaml
 from sqlalchemy import select
 
-from bot import routing
-from bot.geo import MunicipalityDirectory
+from bot.core.config import REFERENCE_DATA_DIR
+from bot.services.geo import MunicipalityDirectory
+from bot.services.reports import routing
 from storage import models
 from storage.db import Database
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = REFERENCE_DATA_DIR
 OTHER_SECTOR = "other"
 
 

@@ -15,12 +15,12 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.audit import AuditAction, record
-from bot.catalog import Catalog
 from bot.core.clock import Clock, SystemClock
 from bot.core.messages import Text, View
 from bot.delivery.postbox import to_official
-from bot.staff import Grant, Principal, Right, StaffService
+from bot.services.catalog import Catalog
+from bot.services.staff.audit import AuditAction, record
+from bot.services.staff.registry import Grant, Principal, Right, StaffService
 from storage.db import Database
 from storage.models import CommsChat, OperatorChat
 

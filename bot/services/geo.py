@@ -18,7 +18,9 @@ from pathlib import Path
 
 import snowballstemmer
 
-MUNICIPALITIES_PATH = Path(__file__).resolve().parent / "data" / "municipalities.csv"
+from bot.core.config import REFERENCE_DATA_DIR
+
+MUNICIPALITIES_PATH = REFERENCE_DATA_DIR / "municipalities.csv"
 KINDS = frozenset({"gorodskoy_okrug", "municipalny_okrug", "municipalny_rayon", "zato"})
 # A town that is its own municipality wins over a rural district administered from it.
 _URBAN_KINDS = frozenset({"gorodskoy_okrug", "zato"})

@@ -22,9 +22,9 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.chats import BindingRefused, Change, ChatBindings, Outcome, binding_of_chat
 from bot.core.i18n import Args, Translator
-from bot.staff import NotAllowed, Principal
+from bot.services.chats import BindingRefused, Change, ChatBindings, Outcome, binding_of_chat
+from bot.services.staff.registry import NotAllowed, Principal
 from handlers.telegram.callbacks import CallbackSigner
 from handlers.telegram.principal import message_principal, query_principal
 from storage.db import Database

@@ -35,9 +35,9 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Filter
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.catalog import Catalog
 from bot.core.i18n import Args, Translator
-from bot.notices import Audience, NoticeKind
+from bot.services.catalog import Catalog
+from bot.services.notices.content import Audience, NoticeKind
 from handlers.telegram.callbacks import CallbackSigner
 from storage.state import StateStore
 

@@ -16,10 +16,17 @@ from dataclasses import replace
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.catalog import Catalog
-from bot.notice_service import NoticeService
-from bot.notices import TEXT_LIMIT, Audience, NoticeDraft, NoticeKind, NoticeStatus, notice_views
-from bot.staff import Principal
+from bot.services.catalog import Catalog
+from bot.services.notices.content import (
+    TEXT_LIMIT,
+    Audience,
+    NoticeDraft,
+    NoticeKind,
+    NoticeStatus,
+    notice_views,
+)
+from bot.services.notices.service import NoticeService
+from bot.services.staff.registry import Principal
 from handlers.telegram.comms import (
     AUDIENCE,
     AUDIENCE_LAYOUT,

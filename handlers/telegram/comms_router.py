@@ -14,11 +14,11 @@ from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from bot.catalog import Catalog
-from bot.chats import is_comms_chat
 from bot.core.i18n import Translator
-from bot.notice_service import NoticeService
-from bot.staff import NotAllowed
+from bot.services.catalog import Catalog
+from bot.services.chats import is_comms_chat
+from bot.services.notices.service import NoticeService
+from bot.services.staff.registry import NotAllowed
 from handlers.telegram.callbacks import CallbackSigner
 from handlers.telegram.comms import (
     GROUP_TYPES,

@@ -7,10 +7,10 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from bot.catalog import Catalog
 from bot.core.i18n import Translator, pick_language
-from bot.municipal_centre import MunicipalCentre
-from bot.staff import NotAllowed
+from bot.services.catalog import Catalog
+from bot.services.staff.municipal_centre import MunicipalCentre
+from bot.services.staff.registry import NotAllowed
 from handlers.telegram.principal import message_principal
 from handlers.text import split_text
 

@@ -16,9 +16,9 @@ from aiogram import Bot, F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from sqlalchemy import select
 
-from bot.catalog import Catalog
 from bot.core.i18n import Translator
-from bot.report_actions import ActionRefused, Actor, ReportActions
+from bot.services.catalog import Catalog
+from bot.services.reports.casework import ActionRefused, Actor, ReportActions
 from handlers.telegram.callbacks import CallbackSigner
 from handlers.telegram.operator_cards import OPERATOR_LANG
 from storage.db import Database

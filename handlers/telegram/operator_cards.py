@@ -20,12 +20,12 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, Teleg
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
 from sqlalchemy import delete
 
-from bot.catalog import Catalog
-from bot.chats import TSUR_BODY, Binding, binding_of_body
 from bot.core.i18n import Translator
 from bot.delivery.outbox import Delivery, Failed, Kind, Messenger, Outcome, RetryAfter, Sent, Unreachable
 from bot.delivery.postbox import ChatThread, ReportTopic, topic_target
-from bot.reports import OPEN_STATUSES, Status
+from bot.services.catalog import Catalog
+from bot.services.chats import TSUR_BODY, Binding, binding_of_body
+from bot.services.reports.lifecycle import OPEN_STATUSES, Status
 from handlers.telegram.callbacks import CallbackSigner
 from storage.db import Database
 from storage.models import Report, ReportThread

@@ -12,9 +12,9 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
 
-from bot.catalog import Catalog
 from bot.core.i18n import Translator, pick_language
-from bot.staff import (
+from bot.services.catalog import Catalog
+from bot.services.staff.registry import (
     INVITE_PREFIX,
     SCOPE_KIND,
     Grant,

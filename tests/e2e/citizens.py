@@ -15,14 +15,14 @@ from typing import Protocol
 
 from aiogram import Bot, Dispatcher
 
-from bot.app import App
+from bot.app.telegram import build_bot, build_delivery, build_dispatcher
+from bot.app.vk import VkSide, build_vk, build_vk_delivery, poll_vk
+from bot.app.wiring import App
 from bot.delivery.outbox import OutboxWorker
 from bot.sandbox.telegram import FakeTelegramServer, FakeUser
 from bot.sandbox.vk import FakeVkServer, FakeVkUser
 from handlers.telegram.callbacks import callback_signer
 from handlers.telegram.files import photo_source
-from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher
-from handlers.vk.setup import VkSide, build_vk, build_vk_delivery, poll_vk
 from tests.harness.telegram import polling
 
 VK_LANG_IDS = {"ru": 0, "en": 3}

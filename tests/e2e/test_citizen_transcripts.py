@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import App
+from bot.app.wiring import App
 from storage.models import Citizen, Report, StatusChange
 from tests.e2e.citizens import Citizen as CitizenClient
 from tests.e2e.citizens import messenger

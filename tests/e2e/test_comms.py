@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.app.wiring.wiring import App
+from bot.app.wiring import App
 from bot.delivery.outbox import OutboxWorker
 from bot.sandbox.telegram import FakeChat, FakeTelegramServer, FakeUser, SentMessage
 from bot.services.staff.registry import Principal

@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.app import App
-from bot.audit import AuditQuery, audit_events
+from bot.app.wiring import App
 from bot.sandbox.telegram import FakeChat, FakeTelegramServer, FakeUser, SentMessage
-from bot.staff import Principal
+from bot.services.staff.audit import AuditQuery, audit_events
+from bot.services.staff.registry import Principal
 from storage.models import Notice, OutboxMessage
 from tests.e2e.test_comms import (
     WATER,

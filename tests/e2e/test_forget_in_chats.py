@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.app import App
-from bot.chats import bind_chat
+from bot.app.wiring import App
 from bot.sandbox.telegram import FakeTelegramServer, FakeUser
+from bot.services.chats import bind_chat
 from storage.models import Base, Report, ReportThread
 from tests.e2e.test_operator_trust import wire
 from tests.harness.telegram import polling

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.app import App
+from bot.app.wiring import App
 from bot.sandbox.telegram import FakeTelegramServer, FakeUser
-from bot.staff import Principal
+from bot.services.staff.registry import Principal
 from tests.e2e.test_operator_loop import HEATING, deliver_all, file_report, wire
 from tests.harness.telegram import polling
 

@@ -16,15 +16,15 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from bot.app import App
+from bot.app.telegram import build_bot, build_delivery
+from bot.app.vk import build_vk, build_vk_delivery
+from bot.app.wiring import App
 from bot.core.clock import ManualClock
 from bot.delivery.outbox import LEASE, Delivery, Outcome
-from bot.notices import Audience, NoticeDraft, NoticeKind
 from bot.sandbox.telegram import FakeTelegramServer
 from bot.sandbox.vk import FakeVkServer
+from bot.services.notices.content import Audience, NoticeDraft, NoticeKind
 from handlers.telegram.callbacks import callback_signer
-from handlers.telegram.setup import build_bot, build_delivery
-from handlers.vk.setup import build_vk, build_vk_delivery
 from storage.models import Citizen, OutboxMessage, Subscription
 
 TG_USERS = range(20_000, 20_060)

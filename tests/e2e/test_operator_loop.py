@@ -9,12 +9,12 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from sqlalchemy import select
 
-from bot.app.wiring.wiring import App
+from bot.app.telegram import build_bot, build_delivery, build_dispatcher
+from bot.app.wiring import App
 from bot.delivery.outbox import OutboxWorker
 from bot.sandbox.telegram import FakeChat, FakeTelegramServer, FakeUser
 from bot.services.staff.registry import Principal
 from handlers.telegram.callbacks import CallbackSigner, callback_signer
-from bot.app.wiring.telegram import build_bot, build_delivery, build_dispatcher
 from storage.models import OutboxMessage, Report, ReportThread, StatusChange
 from tests.harness.telegram import polling
 

@@ -10,14 +10,14 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from sqlalchemy import select
 
-from bot.app import App
-from bot.audit import AuditQuery, audit_events
-from bot.chats import bind_chat
+from bot.app.telegram import build_bot, build_delivery, build_dispatcher
+from bot.app.wiring import App
 from bot.delivery.outbox import OutboxWorker
 from bot.sandbox.telegram import ApiCall, FakeChat, FakeTelegramServer, FakeUser, SentMessage
-from bot.staff import Principal
+from bot.services.chats import bind_chat
+from bot.services.staff.audit import AuditQuery, audit_events
+from bot.services.staff.registry import Principal
 from handlers.telegram.callbacks import CallbackSigner, callback_signer
-from handlers.telegram.setup import build_bot, build_delivery, build_dispatcher
 from storage.models import OperatorChat, Report, ReportThread
 from tests.e2e.test_operator_loop import deliver_all, file_report
 from tests.harness.telegram import polling

@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.app import App
-from bot.audit import AuditQuery, audit_events
-from bot.chats import binding_of_body, is_comms_chat
+from bot.app.wiring import App
 from bot.core.clock import ManualClock
 from bot.sandbox.telegram import FakeChat, FakeTelegramServer, FakeUser, SentMessage
-from bot.staff import Principal
+from bot.services.chats import binding_of_body, is_comms_chat
+from bot.services.staff.audit import AuditQuery, audit_events
+from bot.services.staff.registry import Principal
 from storage.models import (
     CommsChat,
     Notice,

@@ -12,12 +12,12 @@ from aiogram import Bot
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.catalog import seed_catalog
 from bot.core.clock import ManualClock
 from bot.core.i18n import Translator
 from bot.core.messages import Button, Text, View
 from bot.delivery.outbox import Delivery, Failed, Kind, OutboxWorker, Outcome, Sent, enqueue, envelope
 from bot.sandbox.telegram import FakeTelegramServer
+from bot.services.catalog import seed_catalog
 from handlers.telegram.messenger import TelegramMessenger
 from storage.db import Database, migrate
 from storage.models import Citizen, OutboxMessage, Report

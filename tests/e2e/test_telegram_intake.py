@@ -14,10 +14,10 @@ from aiogram import Bot, Dispatcher
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot.app import App
+from bot.app.telegram import build_bot, build_dispatcher
+from bot.app.wiring import App
 from bot.sandbox.telegram import FakeTelegramServer, FakeUser
 from handlers.telegram.callbacks import callback_signer
-from handlers.telegram.setup import build_bot, build_dispatcher
 from storage.models import Citizen, Report, StatusChange
 from tests.harness.telegram import polling
 
@@ -182,7 +182,7 @@ async def test_bad_input_over_telegram(server: FakeTelegramServer, sqlite_url: s
 async def test_webhook_checks_secret_and_ignores_repeats(
     server: FakeTelegramServer, sqlite_url: str, app_factory: Any, unused_tcp_port: int
 ) -> None:
-    from bot.web import build_web_app
+    from bot.app.web import build_web_app
 
     app: App = await app_factory(sqlite_url, webhook_secret="s3cret-token")
     bot = build_bot(server.token, server.base_url)

@@ -17,7 +17,9 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.app.wiring.wiring import App
+from bot.app.telegram import build_bot, build_delivery, build_dispatcher
+from bot.app.vk import VkSide, build_vk, vk_callback_handler
+from bot.app.wiring import App
 from bot.core.messages import Text, View
 from bot.delivery.outbox import Delivery, Kind, OutboxWorker, RetryAfter, Sent, Unreachable, enqueue, envelope
 from bot.delivery.pacing import SlidingWindow
@@ -25,9 +27,7 @@ from bot.sandbox.telegram import FakeTelegramServer
 from bot.sandbox.vk import FakeVkServer
 from bot.services.staff.registry import Principal
 from handlers.telegram.callbacks import callback_signer
-from bot.app.wiring.telegram import build_bot, build_delivery, build_dispatcher
 from handlers.vk.messenger import VkMessenger
-from bot.app.wiring.vk import VkSide, build_vk, vk_callback_handler
 from storage.models import Citizen, OutboxMessage, Report, ReportThread
 from tests.e2e.citizens import VkCitizen, vk_long_poll
 from tests.harness.telegram import polling

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.catalog import load_sector_specs
 from bot.core.clock import ManualClock
-from bot.notices import NoticeKind
+from bot.services.catalog import load_sector_specs
+from bot.services.notices.content import NoticeKind
 from handlers.telegram.callbacks import CALLBACK_DATA_LIMIT, CallbackSigner, Press
 
 CHAT = -100_123_456_789_0

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import App
-from bot.audit import AuditQuery, audit_events
-from bot.chats import (
+from bot.app.wiring import App
+from bot.delivery.outbox import views_of
+from bot.services.chats import (
     BindingRefused,
     ChatBindings,
     Outcome,
@@ -19,8 +19,8 @@ from bot.chats import (
     comms_nonce,
     is_comms_chat,
 )
-from bot.delivery.outbox import views_of
-from bot.staff import NotAllowed, Principal
+from bot.services.staff.audit import AuditQuery, audit_events
+from bot.services.staff.registry import NotAllowed, Principal
 from storage.models import OutboxMessage
 
 ADMIN = Principal.telegram(900, "Ольга")

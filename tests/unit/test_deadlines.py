@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from bot.deadlines import DueDates, WorkCalendar, due_dates
+from bot.services.reports.deadlines import DueDates, WorkCalendar, due_dates
 
 EKB = ZoneInfo("Asia/Yekaterinburg")
 MSK = ZoneInfo("Europe/Moscow")

@@ -13,11 +13,11 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy import select
 
-from bot.app import App
-from bot.chats import bind_chat
-from bot.contacts_mask import mask_contacts
+from bot.app.wiring import App
 from bot.delivery.outbox import Delivery, Outcome, Sent
-from bot.report_actions import Actor
+from bot.services.chats import bind_chat
+from bot.services.citizens.contacts_mask import mask_contacts
+from bot.services.reports.casework import Actor
 from storage.models import Base, LinkCode, OutboxMessage, Report, StatusChange, Subscription
 from tests.conftest import Chat, redis_url
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.geo import (
+from bot.services.geo import (
     KINDS,
     GeoMatch,
     Municipality,

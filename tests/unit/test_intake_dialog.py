@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from bot.app import App
+from bot.app.wiring import App
 from bot.core.clock import ManualClock
 from storage.models import Citizen, DialogStateRow, Report, StatusChange
 from tests.conftest import Chat, make_state

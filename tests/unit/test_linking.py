@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.app import App
-from bot.citizens import LINK_ALPHABET, LinkResult, normalize_code
+from bot.app.wiring import App
 from bot.core.clock import ManualClock
+from bot.services.citizens.accounts import LINK_ALPHABET, LinkResult, normalize_code
 from storage.models import Citizen, LinkCode, OutboxMessage, Report
 from tests.conftest import Chat
 

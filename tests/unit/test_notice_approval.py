@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import func, insert, literal, select, update
 
 from bot.__main__ import main
-from bot.app import App
-from bot.audit import AuditQuery, audit_events
-from bot.notice_service import NoticeStateError
-from bot.notices import Audience, NoticeDraft, NoticeKind, notice_hash
-from bot.staff import NotAllowed, Principal
+from bot.app.wiring import App
+from bot.services.notices.content import Audience, NoticeDraft, NoticeKind, notice_hash
+from bot.services.notices.service import NoticeStateError
+from bot.services.staff.audit import AuditQuery, audit_events
+from bot.services.staff.registry import NotAllowed, Principal
 from storage.db import Database
 from storage.models import Citizen, Notice, OutboxMessage, Subscription
 from tests.conftest import START

@@ -15,13 +15,13 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.__main__ import main
-from bot.app import App
+from bot.app.wiring import App
 from bot.core.clock import ManualClock
 from bot.core.config import PROJECT_ROOT
 from bot.core.i18n import Translator
 from bot.core.messages import View
 from bot.delivery.outbox import Delivery, Kind, Outcome, Sent, enqueue, envelope
-from bot.notices import Audience, NoticeDraft, NoticeKind, notice_views, quiet_until
+from bot.services.notices.content import Audience, NoticeDraft, NoticeKind, notice_views, quiet_until
 from storage.db import Database
 from storage.models import (
     Citizen,

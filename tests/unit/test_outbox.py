@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.catalog import seed_catalog
 from bot.core.clock import ManualClock
 from bot.core.messages import Ask, Button, Text, View
 from bot.delivery.outbox import (
@@ -29,6 +28,7 @@ from bot.delivery.outbox import (
     envelope,
     views_of,
 )
+from bot.services.catalog import seed_catalog
 from storage.db import Database, migrate
 from storage.models import Citizen, OutboxMessage, Report
 

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import App
-from bot.chats import bind_chat
-from bot.report_actions import ActionRefused, Actor
-from bot.reports import ReportDraft
-from bot.staff import Principal
+from bot.app.wiring import App
+from bot.services.chats import bind_chat
+from bot.services.reports.casework import ActionRefused, Actor
+from bot.services.reports.lifecycle import ReportDraft
+from bot.services.staff.registry import Principal
 from storage.models import OutboxMessage, Report
 from tests.conftest import Chat
 

@@ -16,9 +16,9 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from bot.app import App
+from bot.app.wiring import App
 from bot.core.clock import ManualClock
-from bot.retention import RetentionPurge
+from bot.services.retention import RetentionPurge
 from storage.db import Database
 from storage.models import DialogStateRow, OutboxMessage, ProcessedUpdate
 from tests.conftest import make_settings
@@ -122,7 +122,7 @@ async def test_loop_outlives_an_unavailable_database(
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'tsur.sqlite3'}")
     purge = RetentionPurge(db, clock, drafts=DRAFTS, updates=UPDATES, outbox=OUTBOX)
     stop = asyncio.Event()
-    with caplog.at_level(logging.WARNING, logger="bot.retention"):
+    with caplog.at_level(logging.WARNING, logger="bot.services.retention"):
         task = asyncio.create_task(purge.run(stop, interval=0.01))
         await asyncio.sleep(0.3)
         assert not task.done()

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.geo import MunicipalityDirectory
-from bot.routing import (
+from bot.services.geo import MunicipalityDirectory
+from bot.services.reports.routing import (
     TRIAGE_BODY_ID,
     BodySpec,
     RoutingConfigError,

@@ -21,16 +21,16 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot.app import App
+from bot.app.runtime import check_settings
+from bot.app.telegram import build_dispatcher
+from bot.app.vk import build_vk, vk_callback_handler
+from bot.app.wiring import App
 from bot.core.config import ConfigError
 from bot.core.messages import Text, View
 from bot.core.redaction import RedactingFilter, forget_secrets, redact, setup_logging
 from bot.delivery.outbox import Delivery, Failed, Kind, Outcome, Unreachable, enqueue, envelope
-from bot.runtime import check_settings
 from bot.sandbox.telegram import FakeTelegramServer
 from handlers.telegram.callbacks import callback_signer
-from handlers.telegram.setup import build_dispatcher
-from handlers.vk.setup import build_vk, vk_callback_handler
 from storage.models import OutboxMessage, Report
 from tests.conftest import START, make_settings
 from tests.harness.telegram import make_bot
@@ -161,7 +161,7 @@ async def serve(app: web.Application, port: int) -> web.AppRunner:
 async def test_telegram_webhook_refuses_any_wrong_secret_with_403(
     sqlite_url: str, app_factory: Any, unused_tcp_port: int
 ) -> None:
-    from bot.web import build_web_app
+    from bot.app.web import build_web_app
 
     app: App = await app_factory(sqlite_url, webhook_secret=GOOD_TG_SECRET)
     async with FakeTelegramServer() as server:

@@ -14,13 +14,13 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 
-from bot.app import App
+from bot.app.wiring import App
 from bot.core.clock import ManualClock
 from bot.core.i18n import Translator
-from bot.deadlines import WorkCalendar
 from bot.delivery.outbox import views_of
-from bot.reports import ReportDraft, Status, change_status
-from bot.sla import (
+from bot.services.reports.deadlines import WorkCalendar
+from bot.services.reports.lifecycle import ReportDraft, Status, change_status
+from bot.services.reports.sla import (
     LEVELS,
     SlaScheduler,
     load_block_contacts,
@@ -306,7 +306,7 @@ async def test_missing_block_contact_falls_back_to_the_tsur(
         await session.execute(delete(BlockContact).where(BlockContact.sector_id == "housing"))
     rid = await file_report(app)
     clock.set(local(2026, 11, 24, 14))
-    with caplog.at_level(logging.WARNING, logger="bot.sla"):
+    with caplog.at_level(logging.WARNING, logger="bot.services.reports.sla"):
         assert await sla.tick() == [(rid, "overdue_first"), (rid, "head")]
     assert "no head for sector housing" in caplog.text
     messages = await sla_messages(app, rid)
@@ -400,7 +400,7 @@ async def test_an_event_fired_meanwhile_is_skipped_not_doubled(
     before = len(await sla_messages(app, rid))
 
     # As if another scheduler committed these between our read and our write: the unique row wins.
-    from bot import sla as sla_module
+    from bot.services.reports import sla as sla_module
 
     original = sla_module.due_events
 
@@ -447,7 +447,7 @@ async def test_a_failure_mid_event_leaves_no_event_without_its_messages(
 async def test_a_head_in_the_staff_registry_gets_the_escalation(
     database_url: str, app_factory: Any, clock: ManualClock
 ) -> None:
-    from bot.staff import Principal
+    from bot.services.staff.registry import Principal
 
     app, sla = await setup(app_factory, database_url)
     await set_block_contact(app.db, "housing", "head", HEAD_USER)

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import App
-from bot.audit import AuditQuery, audit_events
+from bot.app.wiring import App
 from bot.core.clock import ManualClock
-from bot.staff import Grant, NotAllowed, Principal, Right, StaffError
+from bot.services.staff.audit import AuditQuery, audit_events
+from bot.services.staff.registry import Grant, NotAllowed, Principal, Right, StaffError
 from storage.models import StaffInvite
 
 SHELL = Principal.shell()

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import App
+from bot.app.wiring import App
 from bot.core.messages import MAX_BUTTON_ID_BYTES
-from bot.subscriptions import ALL, MUNICIPALITY, SECTOR, Subscriptions, SubscriptionService
+from bot.services.citizens.subscriptions import ALL, MUNICIPALITY, SECTOR, Subscriptions, SubscriptionService
 from dialogs.notices_menu import PAGE_SIZE, UNSUBSCRIBE_BUTTON, short_name
 from storage.models import Citizen, Subscription
 from tests.conftest import Chat
@@ -408,7 +408,7 @@ async def test_english(sqlite_url: str, app_factory: Any) -> None:
 
 
 def test_button_ids_fit_and_names_are_short(tmp_path: Any) -> None:
-    from bot.geo import MunicipalityDirectory
+    from bot.services.geo import MunicipalityDirectory
 
     directory = MunicipalityDirectory.load()
     longest = max(len(m.id.encode()) for m in directory.all())

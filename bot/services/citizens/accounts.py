@@ -14,10 +14,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
-from bot.contacts_mask import mask_contacts
 from bot.core.clock import Clock
 from bot.delivery.outbox import DEAD, SENT, Kind, erase_citizen_messages
-from bot.report_cards import CITIZEN_RELAY_KEY, queue_card
+from bot.services.citizens.contacts_mask import mask_contacts
+from bot.services.reports.cards import CITIZEN_RELAY_KEY, queue_card
 from storage.db import Database
 from storage.models import Citizen, LinkCode, OutboxMessage, Report, Subscription
 

@@ -1,13 +1,13 @@
 """Citizens' subscriptions to notices (информирование) and their quiet hours.
 
 A subscription is one row per choice: scope "municipality" or "sector", value an id or "*" (all of
-them). bot/notices.py reads them per scope: a scope with no rows counts as "all" as long as the
-other scope has some, so "Ekaterinburg" alone means every topic there, and "roads" alone means
+them). bot/services/notices/content.py reads them per scope: a scope with no rows counts as "all"
+as long as the other scope has some, so "Ekaterinburg" alone means every topic there, and "roads" alone means
 roads anywhere in the oblast. "*" and particular values of one scope never coexist: choosing "*"
 drops the particular ones, choosing a particular one drops "*".
 
-A person's linked accounts (Telegram + VK, see bot/citizens.py) are one audience to the notices:
-they get one delivery, with the union of the group's subscriptions and the quiet hours of the
+A person's linked accounts (Telegram + VK, see bot/services/citizens/accounts.py) are one audience
+to the notices: they get one delivery, with the union of the group's subscriptions and the quiet hours of the
 account it goes to. So every change here applies to the whole group: reading shows the union,
 unsubscribing removes the value from every account, quiet hours are set on every account, and
 one tap under a notice ends them all.
@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.catalog import Catalog
-from bot.citizens import linked_ids
 from bot.core.clock import Clock
+from bot.services.catalog import Catalog
+from bot.services.citizens.accounts import linked_ids
 from storage.db import Database
 from storage.models import Citizen, Report, Subscription
 

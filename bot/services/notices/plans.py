@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.delivery.outbox import DEAD, PENDING, SENT, UNREACHABLE, Kind
-from bot.notices import (
+from bot.services.notices.content import (
     TEXT_LIMIT,
     Audience,
     NoticeDraft,

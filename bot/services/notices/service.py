@@ -21,11 +21,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.audit import AuditAction, record
 from bot.core.clock import Clock
-from bot.notice_plans import NoticePlans, check_draft, draft_content
-from bot.notices import Audience, NoticeDraft, NoticeStats, NoticeStatus, content_hash, notice_hash
-from bot.staff import SHELL_GRANT, Grant, NotAllowed, Principal, Right, StaffService
+from bot.services.notices.content import (
+    Audience,
+    NoticeDraft,
+    NoticeStats,
+    NoticeStatus,
+    content_hash,
+    notice_hash,
+)
+from bot.services.notices.plans import NoticePlans, check_draft, draft_content
+from bot.services.staff.audit import AuditAction, record
+from bot.services.staff.registry import SHELL_GRANT, Grant, NotAllowed, Principal, Right, StaffService
 from storage.db import Database
 from storage.models import Notice
 

@@ -11,13 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.catalog import Catalog
-from bot.chats import TSUR_BODY, Binding, binding_of_chat
 from bot.core.clock import Clock
 from bot.core.messages import Button, Text, View
-from bot.deadlines import WorkCalendar, due_dates
 from bot.delivery.postbox import ChatThread, ReportTopic, to_citizen, to_topic
-from bot.report_access import (
+from bot.services.catalog import Catalog
+from bot.services.chats import TSUR_BODY, Binding, binding_of_chat
+from bot.services.reports.access import (
     Acting,
     ActionRefused,
     Actor,
@@ -27,9 +26,17 @@ from bot.report_access import (
     record_action,
     record_phone_shown,
 )
-from bot.report_cards import CITIZEN_RELAY_KEY, queue_card
-from bot.reports import OPEN_STATUSES, SYSTEM_ACTOR, IllegalTransition, Status, change_status, owns
-from bot.staff import StaffService
+from bot.services.reports.cards import CITIZEN_RELAY_KEY, queue_card
+from bot.services.reports.deadlines import WorkCalendar, due_dates
+from bot.services.reports.lifecycle import (
+    OPEN_STATUSES,
+    SYSTEM_ACTOR,
+    IllegalTransition,
+    Status,
+    change_status,
+    owns,
+)
+from bot.services.staff.registry import StaffService
 from storage.db import Database
 from storage.models import Citizen, Report, ReportThread
 

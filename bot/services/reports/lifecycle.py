@@ -11,11 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.catalog import OTHER_SECTOR, Catalog
-from bot.citizens import linked_ids
 from bot.core.clock import Clock
-from bot.deadlines import WorkCalendar, due_dates
 from bot.delivery.postbox import card_update
+from bot.services.catalog import OTHER_SECTOR, Catalog
+from bot.services.citizens.accounts import linked_ids
+from bot.services.reports.deadlines import WorkCalendar, due_dates
 from storage.db import Database
 from storage.models import Report, StatusChange
 

@@ -15,7 +15,9 @@ from typing import Any
 
 import yaml
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+from bot.core.config import REFERENCE_DATA_DIR
+
+DATA_DIR = REFERENCE_DATA_DIR
 BODIES_PATH = DATA_DIR / "bodies.yaml"
 ROUTING_PATH = DATA_DIR / "routing.yaml"
 MUNICIPALITIES_PATH = DATA_DIR / "municipalities.csv"

@@ -24,14 +24,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.catalog import DATA_DIR
 from bot.core.clock import Clock
 from bot.core.messages import View
-from bot.deadlines import WorkCalendar
 from bot.delivery.postbox import ReportTopic, to_citizen, to_official, to_topic
-from bot.report_cards import queue_card
-from bot.reports import OPEN_STATUSES, SYSTEM_ACTOR, Status, change_status
-from bot.staff import Role, role_holders
+from bot.services.catalog import DATA_DIR
+from bot.services.reports.cards import queue_card
+from bot.services.reports.deadlines import WorkCalendar
+from bot.services.reports.lifecycle import OPEN_STATUSES, SYSTEM_ACTOR, Status, change_status
+from bot.services.staff.registry import Role, role_holders
 from storage.db import TRANSIENT_ERRORS, Database
 from storage.models import BlockContact, Body, Citizen, Report, Sector, SlaEvent
 

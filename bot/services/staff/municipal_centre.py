@@ -7,10 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot.audit import AuditAction, record
 from bot.core.clock import Clock
-from bot.reports import OPEN_STATUSES
-from bot.staff import Principal, Right, StaffService
+from bot.services.reports.lifecycle import OPEN_STATUSES
+from bot.services.staff.audit import AuditAction, record
+from bot.services.staff.registry import Principal, Right, StaffService
 from storage.db import Database
 from storage.models import Report
 

@@ -18,8 +18,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.audit import AuditAction, record
 from bot.core.clock import Clock
+from bot.services.staff.audit import AuditAction, record
 from storage.db import Database
 from storage.models import StaffInvite, StaffMember, StaffRole
 

@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from sqlalchemy import text
 
-from bot.app import App
+from bot.app.wiring import App
 from bot.core.config import secret_matches
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"

@@ -1,0 +1,1 @@
+"""Citizens: accounts, consent, linking and erasure; subscriptions; flood control; contact masking."""

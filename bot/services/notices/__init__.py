@@ -1,0 +1,1 @@
+"""Notices (информирование): content and audience, planning and steering, the checked service API."""
