@@ -58,6 +58,10 @@ class MessageMethods(TelegramState):
     async def _send_photo(self, call: ApiCall) -> Any:
         return await self._send_file_message(call, "photo")
 
+    async def _send_document(self, call: ApiCall) -> Any:
+        # The bot relays operators' documents (answers with an attached PDF) to citizens.
+        return await self._send_file_message(call, "document")
+
     async def _send_media_group(self, call: ApiCall) -> Any:
         params = call.params
         chat = self._resolve_chat(params.get("chat_id"))

@@ -43,6 +43,7 @@ class FakeTelegramServer(UpdateQueue, UpdateMethods, MessageMethods, EditingMeth
                     "setMyCommands": self._set_my_commands,
                     "sendMessage": self._send_message,
                     "sendPhoto": self._send_photo,
+                    "sendDocument": self._send_document,
                     "sendMediaGroup": self._send_media_group,
                     "sendLocation": self._send_location,
                     "editMessageText": self._edit_message_text,
