@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
@@ -19,7 +18,8 @@ from sqlalchemy import delete, func
 
 from bot.core.clock import Clock, SystemClock
 from bot.core.config import Settings
-from storage.db import TRANSIENT_ERRORS, Database, migrate
+from bot.services.periodic import every
+from storage.db import Database, migrate
 from storage.models import DialogStateRow, OutboxMessage, ProcessedUpdate
 
 log = logging.getLogger(__name__)
@@ -77,17 +77,13 @@ class RetentionPurge:
 
     async def run(self, stop: asyncio.Event, interval: float = HOUR) -> None:
         """Purge every `interval` seconds until `stop` is set; a database away is waited out."""
-        while not stop.is_set():
-            try:
-                counts = await self.run_once()
-                if any(counts.values()):
-                    log.info("retention: purged %s", counts)
-            except TRANSIENT_ERRORS as error:
-                log.warning("retention pass failed, retrying in %.0f s: %s", interval, error)
-            except Exception:
-                log.exception("retention pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)
+
+        async def one_pass() -> None:
+            counts = await self.run_once()
+            if any(counts.values()):
+                log.info("retention: purged %s", counts)
+
+        await every(interval, stop, one_pass, log, "retention")
 
 
 async def run_purge_command(settings: Settings) -> int:

@@ -9,7 +9,6 @@ scheduler that was down catches up when it returns, and several schedulers never
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from bot.core.clock import Clock
 from bot.core.messages import View
 from bot.delivery.postbox import ReportTopic, to_citizen, to_official, to_topic
 from bot.services.catalog import DATA_DIR
+from bot.services.periodic import every
 from bot.services.reports.cards import queue_card
 from bot.services.reports.deadlines import WorkCalendar
 from bot.services.reports.lifecycle import OPEN_STATUSES, SYSTEM_ACTOR, Status, change_status
@@ -155,17 +155,13 @@ class SlaScheduler:
 
     async def run(self, stop: asyncio.Event, interval: float = 30.0) -> None:
         """Tick every `interval` seconds until `stop` is set; failures are logged, never fatal."""
-        while not stop.is_set():
-            try:
-                fired = await self.tick()
-                if fired:
-                    log.info("SLA events fired: %s", fired)
-            except TRANSIENT_ERRORS as error:
-                log.warning("SLA pass failed, retrying in %.0f s: %s", interval, error)
-            except Exception:
-                log.exception("SLA pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)
+
+        async def one_pass() -> None:
+            fired = await self.tick()
+            if fired:
+                log.info("SLA events fired: %s", fired)
+
+        await every(interval, stop, one_pass, log, "SLA")
 
     def _filter(self, now: datetime) -> ColumnElement[bool]:
         # Only reports near or past a deadline, or answered, can have anything due.
