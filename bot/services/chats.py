@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -328,5 +327,4 @@ async def chat_bindings(db: Database, clock: Clock | None = None) -> ChatBinding
     """The binding service on its own (the CLI), with the catalog and registry it needs."""
     clock = clock or SystemClock()
     catalog = await Catalog.load(db)
-    scopes: dict[str, Sequence[str]] = dict(catalog.staff_scopes())
-    return ChatBindings(db, StaffService(db, clock, scopes), clock, catalog)
+    return ChatBindings(db, StaffService(db, clock, catalog.staff_scopes()), clock, catalog)

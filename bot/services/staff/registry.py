@@ -341,12 +341,13 @@ class StaffService:
         """A one-time code (24 h) for one role and scope; only its hash is stored."""
         parsed = parse_role(role, scope, self._known)
         code = secrets.token_urlsafe(16)
+        digest = hash_code(code)
         now = self._clock.now()
         async with self._db.session() as session:
             grant = await self.require(by, Right.MANAGE_STAFF, session=session)
             session.add(
                 StaffInvite(
-                    code_hash=hash_code(code),
+                    code_hash=digest,
                     role=parsed.value,
                     scope=scope,
                     created_by=by.label,
@@ -360,7 +361,7 @@ class StaffService:
                 role=grant.role,
                 chat_id=chat_id,
                 action=AuditAction.INVITE,
-                subject=f"invite:{hash_code(code)[:12]}",
+                subject=f"invite:{digest[:12]}",
                 detail={"role": parsed.value, "scope": scope},
                 at=now,
             )
@@ -394,10 +395,6 @@ class StaffService:
                 at=now,
             )
             return Grant(role.value, invite.scope)
-
-    async def is_member(self, user_id: str, platform: str = "tg") -> bool:
-        """True when the person holds any active role (the CLI's --author / --approved-by)."""
-        return bool(await self.roles(Principal(platform, user_id)))
 
 
 async def role_holders(session: AsyncSession, role: Role, scope: str) -> list[tuple[str, str]]:
