@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from bot.core.buttons import FeedbackAnswer, Rating
 from bot.core.messages import Button, InboundKind, Text, View
 from bot.services.reports.casework import ActionRefused
 from bot.services.reports.lifecycle import OPEN_STATUSES, Status
@@ -75,22 +76,20 @@ class PickReportStep(Step):
 
 
 async def on_feedback(ctx: Context, value: str) -> list[View]:
-    """Buttons "fb:yes:<id>" / "fb:no:<id>" under an answer."""
-    answer, _, report_id = value.partition(":")
-    if ctx.citizen is None or ctx.services.actions is None or answer not in ("yes", "no"):
-        return [View.of("button-outdated")]
-    if not report_id.isdigit() or len(report_id) > 12:
+    """Buttons "fb:yes:<id>" / "fb:no:<id>" under an answer (`FeedbackAnswer`)."""
+    answer = FeedbackAnswer.unpack(value)
+    if ctx.citizen is None or ctx.services.actions is None or answer is None:
         return [View.of("button-outdated")]
     try:
         report = await ctx.services.actions.citizen_feedback(
-            int(report_id), ctx.citizen.id, answer == "yes", None
+            answer.report_id, ctx.citizen.id, answer.solved, None
         )
     except ActionRefused:
         return [View.of("feedback-not-expected")]
-    if answer == "no":
+    if not answer.solved:
         return [View.of("feedback-reopened")]
     stars = tuple(
-        Button(f"rate:{report.id}:{n}", Text.raw("⭐" * n if n < 3 else f"{n} ⭐")) for n in range(1, 6)
+        Button(Rating(report.id, n).pack(), Text.raw("⭐" * n if n < 3 else f"{n} ⭐")) for n in range(1, 6)
     )
     return [
         View.of("feedback-closed"),
@@ -99,17 +98,17 @@ async def on_feedback(ctx: Context, value: str) -> list[View]:
 
 
 async def on_rate(ctx: Context, value: str) -> list[View]:
-    """Buttons "rate:<id>:<1-5>": store the rating, then offer an optional comment."""
-    report_id, _, stars = value.partition(":")
-    if ctx.citizen is None or ctx.services.actions is None:
-        return [View.of("button-outdated")]
-    if not (report_id.isdigit() and len(report_id) <= 12 and stars in ("1", "2", "3", "4", "5")):
+    """Buttons "rate:<id>:<1-5>" (`Rating`): store the rating, then offer an optional comment."""
+    rating = Rating.unpack(value)
+    if ctx.citizen is None or ctx.services.actions is None or rating is None:
         return [View.of("button-outdated")]
     try:
-        await ctx.services.actions.rate(int(report_id), ctx.citizen.id, int(stars), None)
+        await ctx.services.actions.rate(rating.report_id, ctx.citizen.id, rating.stars, None)
     except ActionRefused:
         return [View.of("feedback-not-expected")]
-    start_dialog(ctx, "rating", RatingCommentStep.name, {"report_id": int(report_id), "stars": int(stars)})
+    start_dialog(
+        ctx, "rating", RatingCommentStep.name, {"report_id": rating.report_id, "stars": rating.stars}
+    )
     return await RatingCommentStep().prompt(ctx)
 
 

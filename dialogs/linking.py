@@ -6,6 +6,7 @@ Reached from the main menu ("link" scope) and by /link, or /link CODE to redeem 
 
 from __future__ import annotations
 
+from bot.core.buttons import Scope, button_id
 from bot.core.messages import Button, InboundKind, Text, View
 from bot.services.citizens.accounts import LINK_CODE_TTL, LinkResult
 from dialogs import notices_menu
@@ -56,10 +57,10 @@ async def link_screen(ctx: Context) -> list[View]:
         else Text("link-status-unlinked", {"here": here}),
         Text("link-code", {"code": code, "minutes": minutes}),
     ]
-    rows: list[tuple[Button, ...]] = [(Button("link:enter", Text("btn-link-enter")),)]
+    rows: list[tuple[Button, ...]] = [(Button(button_id(Scope.LINK, "enter"), Text("btn-link-enter")),)]
     if names:
-        rows.append((Button("link:unlink", Text("btn-link-unlink")),))
-    rows.append((Button("menu:home", Text("btn-menu")),))
+        rows.append((Button(button_id(Scope.LINK, "unlink"), Text("btn-link-unlink")),))
+    rows.append((Button(button_id(Scope.MENU, "home"), Text("btn-menu")),))
     return [View(tuple(lines), tuple(rows))]
 
 
@@ -78,8 +79,8 @@ def _unlink_confirm_view(accounts: str) -> View:
         (Text("link-unlink-confirm", {"accounts": accounts}),),
         (
             (
-                Button("link:unlink-yes", Text("btn-link-unlink-yes")),
-                Button("link:unlink-no", Text("btn-link-unlink-no")),
+                Button(button_id(Scope.LINK, "unlink-yes"), Text("btn-link-unlink-yes")),
+                Button(button_id(Scope.LINK, "unlink-no"), Text("btn-link-unlink-no")),
             ),
         ),
     )
@@ -165,5 +166,5 @@ class EnterCodeStep(Step):
 def register(dialogs: Dialogs) -> None:
     """The step, the "link" button scope and /link; none of them open before consent."""
     dialogs.add_step(EnterCodeStep())
-    dialogs.scopes["link"] = on_link
+    dialogs.scopes[Scope.LINK] = on_link
     dialogs.commands["link"] = on_link_command

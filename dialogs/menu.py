@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.buttons import Scope, button_id
 from bot.core.messages import Button, Text, View
 from dialogs import intake, linking, notices_menu
 from dialogs.engine import Context, Dialogs
@@ -15,13 +16,16 @@ def main_menu(ctx: Context) -> View:
     rows: list[tuple[Button, ...]] = []
     # A list of municipalities on screen is no draft to resume.
     if ctx.state.get("step") and ctx.state.get("dialog") != notices_menu.DIALOG:
-        rows.append((Button("menu:resume", Text("btn-resume")),))
+        rows.append((Button(button_id(Scope.MENU, "resume"), Text("btn-resume")),))
     rows += [
-        (Button("menu:report", Text("btn-report")),),
-        (Button("menu:my", Text("btn-my-reports")),),
-        (Button("menu:notices", Text("btn-notices")),),
-        (Button("menu:link", Text("btn-link")),),
-        (Button("menu:lang", Text("btn-language")), Button("menu:help", Text("btn-help"))),
+        (Button(button_id(Scope.MENU, "report"), Text("btn-report")),),
+        (Button(button_id(Scope.MENU, "my"), Text("btn-my-reports")),),
+        (Button(button_id(Scope.MENU, "notices"), Text("btn-notices")),),
+        (Button(button_id(Scope.MENU, "link"), Text("btn-link")),),
+        (
+            Button(button_id(Scope.MENU, "lang"), Text("btn-language")),
+            Button(button_id(Scope.MENU, "help"), Text("btn-help")),
+        ),
     ]
     return View((Text("menu-title"),), tuple(rows))
 
@@ -31,9 +35,9 @@ def consent_view(lang: str, policy_url: str) -> View:
     return View(
         (Text("consent-text", {"url": policy_url}),),
         (
-            (Button(f"consent:yes:{lang}", Text("btn-consent-yes")),),
-            (Button(f"consent:no:{lang}", Text("btn-consent-no")),),
-            (Button(f"consent:lang:{other}", Text(f"btn-lang-{other}")),),
+            (Button(button_id(Scope.CONSENT, "yes", lang), Text("btn-consent-yes")),),
+            (Button(button_id(Scope.CONSENT, "no", lang), Text("btn-consent-no")),),
+            (Button(button_id(Scope.CONSENT, "lang", other), Text(f"btn-lang-{other}")),),
         ),
     )
 
@@ -77,7 +81,12 @@ async def _current_prompt(ctx: Context) -> list[View]:
 def language_view() -> View:
     return View(
         (Text("language-prompt"),),
-        ((Button("lang:ru", Text("btn-lang-ru")), Button("lang:en", Text("btn-lang-en"))),),
+        (
+            (
+                Button(button_id(Scope.LANGUAGE, "ru"), Text("btn-lang-ru")),
+                Button(button_id(Scope.LANGUAGE, "en"), Text("btn-lang-en")),
+            ),
+        ),
     )
 
 
@@ -142,7 +151,12 @@ async def on_cancel_command(ctx: Context) -> list[View]:
 def forget_view() -> View:
     return View(
         (Text("forget-confirm"),),
-        ((Button("forget:yes", Text("btn-forget-yes")), Button("forget:no", Text("btn-forget-no"))),),
+        (
+            (
+                Button(button_id(Scope.FORGET, "yes"), Text("btn-forget-yes")),
+                Button(button_id(Scope.FORGET, "no"), Text("btn-forget-no")),
+            ),
+        ),
     )
 
 
@@ -178,7 +192,13 @@ async def on_language_command(ctx: Context) -> list[View]:
 def register(dialogs: Dialogs) -> None:
     """Add the menu's commands and button scopes to the registry."""
     dialogs.scopes.update(
-        consent=on_consent, menu=on_menu, lang=on_language, forget=on_forget, my=my_reports_scope
+        {
+            Scope.CONSENT: on_consent,
+            Scope.MENU: on_menu,
+            Scope.LANGUAGE: on_language,
+            Scope.FORGET: on_forget,
+            Scope.MY_REPORTS: my_reports_scope,
+        }
     )
     dialogs.commands.update(
         start=on_start,
@@ -194,7 +214,7 @@ def register(dialogs: Dialogs) -> None:
         cancel=on_cancel_command,
         forget=on_forget_command,
     )
-    dialogs.open_scopes = frozenset({"consent"})
+    dialogs.open_scopes = frozenset({Scope.CONSENT})
     dialogs.open_commands = frozenset({"start", "help", "policy", "privacy"})
     dialogs.consent_prompt = consent_prompt
     dialogs.main_menu = main_menu

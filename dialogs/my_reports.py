@@ -3,6 +3,7 @@ and every id is checked against the citizen who pressed it."""
 
 from __future__ import annotations
 
+from bot.core.buttons import Scope, button_id
 from bot.core.messages import Button, Text, View
 from dialogs.engine import Context
 
@@ -23,7 +24,10 @@ async def show_list(ctx: Context, offset: int) -> list[View]:
         return [
             View(
                 (Text("my-empty"),),
-                ((Button("menu:report", Text("btn-report")),), (Button("menu:home", Text("btn-menu")),)),
+                (
+                    (Button(button_id(Scope.MENU, "report"), Text("btn-report")),),
+                    (Button(button_id(Scope.MENU, "home"), Text("btn-menu")),),
+                ),
             )
         ]
     offset = max(0, min(offset, max(total - 1, 0)))
@@ -40,15 +44,15 @@ async def show_list(ctx: Context, offset: int) -> list[View]:
                 "date": ctx.local(card.created_at).strftime("%d.%m.%y"),
             },
         )
-        rows.append((Button(f"my:open:{card.id}", label),))
+        rows.append((Button(button_id(Scope.MY_REPORTS, "open", card.id), label),))
     paging: list[Button] = []
     if offset > 0:
-        paging.append(Button(f"my:list:{max(offset - PAGE, 0)}", Text("btn-newer")))
+        paging.append(Button(button_id(Scope.MY_REPORTS, "list", max(offset - PAGE, 0)), Text("btn-newer")))
     if offset + PAGE < total:
-        paging.append(Button(f"my:list:{offset + PAGE}", Text("btn-older")))
+        paging.append(Button(button_id(Scope.MY_REPORTS, "list", offset + PAGE), Text("btn-older")))
     if paging:
         rows.append(tuple(paging))
-    rows.append((Button("menu:home", Text("btn-menu")),))
+    rows.append((Button(button_id(Scope.MENU, "home"), Text("btn-menu")),))
     title = Text("my-title", {"total": total, "first": offset + 1, "last": offset + len(cards)})
     return [View((title,), tuple(rows))]
 
@@ -89,7 +93,10 @@ async def show_report(ctx: Context, report_id: int) -> list[View]:
         )
         if entry.comment and entry.to_status not in ("routed",):
             lines.append(Text.raw(f"   {entry.comment}"))
-    rows = ((Button("my:list:0", Text("btn-back-to-list")),), (Button("menu:home", Text("btn-menu")),))
+    rows = (
+        (Button(button_id(Scope.MY_REPORTS, "list", "0"), Text("btn-back-to-list")),),
+        (Button(button_id(Scope.MENU, "home"), Text("btn-menu")),),
+    )
     return [View(tuple(lines), rows)]
 
 

@@ -19,15 +19,15 @@ from __future__ import annotations
 import math
 import re
 
+from bot.core.buttons import UNSUBSCRIBE, Scope, button_id
 from bot.core.messages import Button, InboundKind, Text, View
 from bot.services.catalog import OTHER_SECTOR
 from bot.services.citizens.subscriptions import ALL, MUNICIPALITY, SECTOR, Subscriptions, SubscriptionService
 from dialogs.engine import Context, Dialogs, Step, Transition, start_dialog
 
 DIALOG = "subs"
-SCOPE = "ns"
+SCOPE = Scope.NOTICES
 # The same id bot/services/notices/content.py puts under every notice (kept here to stay free of that module).
-UNSUBSCRIBE_BUTTON = f"{SCOPE}:off"
 # Two per row, three rows, a paging row and Back: one VK inline keyboard (10 buttons, 6 rows).
 PAGE_SIZE = 6
 MAX_PAGE_DIGITS = 3
@@ -152,8 +152,8 @@ async def screen(ctx: Context) -> list[View]:
         (Button(f"{SCOPE}:q", Text("btn-subs-quiet")),),
     ]
     if subs.active:
-        rows.append((Button(UNSUBSCRIBE_BUTTON, Text("btn-subs-off")),))
-    rows.append((Button("menu:home", Text("btn-menu")),))
+        rows.append((Button(UNSUBSCRIBE, Text("btn-subs-off")),))
+    rows.append((Button(button_id(Scope.MENU, "home"), Text("btn-menu")),))
     return [View(tuple(lines), tuple(rows))]
 
 
@@ -252,9 +252,9 @@ def _unsubscribed_view(ctx: Context) -> View:
     rows: list[tuple[Button, ...]] = [(Button(f"{SCOPE}:show", Text("btn-subs-again")),)]
     if ctx.state.get("step"):
         # A report draft (or another dialog) is open: one tap back to it.
-        rows.append((Button("menu:resume", Text("btn-resume")),))
+        rows.append((Button(button_id(Scope.MENU, "resume"), Text("btn-resume")),))
     else:
-        rows.append((Button("menu:home", Text("btn-menu")),))
+        rows.append((Button(button_id(Scope.MENU, "home"), Text("btn-menu")),))
     return View((Text("subs-unsubscribed"),), tuple(rows))
 
 

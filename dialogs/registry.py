@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.buttons import Scope
 from dialogs import follow_up, intake, linking, menu, notices_menu
 from dialogs.engine import Dialogs
 
@@ -16,7 +17,7 @@ def build_dialogs() -> Dialogs:
     menu.register(dialogs)
     linking.register(dialogs)
     notices_menu.register(dialogs)
-    dialogs.scopes["fb"] = follow_up.on_feedback
-    dialogs.scopes["rate"] = follow_up.on_rate
+    dialogs.scopes[Scope.FEEDBACK] = follow_up.on_feedback
+    dialogs.scopes[Scope.RATING] = follow_up.on_rate
     dialogs.on_idle = follow_up.follow_up
     return dialogs

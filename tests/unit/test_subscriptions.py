@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.app.wiring import App
+from bot.core.buttons import UNSUBSCRIBE
 from bot.core.messages import MAX_BUTTON_ID_BYTES
 from bot.services.citizens.subscriptions import ALL, MUNICIPALITY, SECTOR, Subscriptions, SubscriptionService
-from dialogs.notices_menu import PAGE_SIZE, UNSUBSCRIBE_BUTTON, short_name
+from dialogs.notices_menu import PAGE_SIZE, short_name
 from storage.models import Citizen, Subscription
 from tests.conftest import Chat
 
@@ -277,7 +278,7 @@ async def test_unsubscribe_from_a_notice_when_idle(database_url: str, app_factor
     await chat.say("/menu")
     assert len(await subscriptions(app)) == 2
 
-    await chat.press_id(UNSUBSCRIBE_BUTTON)
+    await chat.press_id(UNSUBSCRIBE)
     assert "Вы отписаны от уведомлений" in chat.text()
     assert await subscriptions(app) == set()
     # Tapping it twice (an older notice) is no error.

@@ -42,11 +42,11 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
+from bot.core.buttons import UNSUBSCRIBE
 from bot.core.messages import Button, Text, View
 from bot.delivery.outbox import Delivery, envelope
 from storage.models import Citizen, Notice, OutboxMessage, Report, Subscription
 
-UNSUBSCRIBE_BUTTON = "ns:off"
 TEXT_LIMIT = 3500
 # A report number as the bot issues it ("26-000042"; older ones had a four-digit year). Typed
 # numbers are checked by this shape only: whether a number exists is never told.
@@ -148,7 +148,7 @@ def notice_views(kind: str, text: str, claim: str | None, source: str | None) ->
         ]
     else:
         lines.append(Text.raw(text))
-    return [View(tuple(lines), ((Button(UNSUBSCRIBE_BUTTON, Text("btn-notice-unsubscribe")),),))]
+    return [View(tuple(lines), ((Button(UNSUBSCRIBE, Text("btn-notice-unsubscribe")),),))]
 
 
 def notice_payload(notice: Notice, lang: str) -> dict[str, Any]:

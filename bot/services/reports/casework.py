@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.core.buttons import FeedbackAnswer
 from bot.core.clock import Clock
 from bot.core.messages import Button, Text, View
 from bot.delivery.postbox import ChatThread, ReportTopic, to_citizen, to_topic
@@ -234,8 +235,8 @@ class ReportActions:
             report.first_reaction_at = report.first_reaction_at or now
             buttons = (
                 (
-                    Button(f"fb:yes:{report.id}", Text("btn-solved-yes")),
-                    Button(f"fb:no:{report.id}", Text("btn-solved-no")),
+                    Button(FeedbackAnswer(report.id, solved=True).pack(), Text("btn-solved-yes")),
+                    Button(FeedbackAnswer(report.id, solved=False).pack(), Text("btn-solved-no")),
                 ),
             )
             views = [
