@@ -11,7 +11,7 @@ from bot.services.catalog import OTHER_SECTOR
 from bot.services.geo import GeoMatch
 from bot.services.reports.lifecycle import MAX_PHOTOS, ReportDraft
 from dialogs.engine import Context, Step, Transition, start_dialog
-from dialogs.notices_menu import offer_after_report
+from dialogs.notices_screens import offer_after_report
 
 DIALOG = "intake"
 MIN_TEXT_CHARS = 15

@@ -9,7 +9,7 @@ from __future__ import annotations
 from bot.core.buttons import Scope, button_id
 from bot.core.messages import Button, InboundKind, Text, View
 from bot.services.citizens.accounts import LINK_CODE_TTL, LinkResult
-from dialogs import notices_menu
+from dialogs import notices_screens
 from dialogs.engine import Context, Dialogs, Step, Transition, start_dialog
 
 DIALOG = "link"
@@ -105,7 +105,7 @@ async def on_link_command(ctx: Context) -> list[View]:
 
 async def start_entering(ctx: Context) -> list[View]:
     """Take the next message as a code, unless that would drop an unfinished report."""
-    notices_menu.leave_search(ctx)
+    notices_screens.leave_search(ctx)
     if ctx.state.get("step") and ctx.state.get("dialog") != DIALOG:
         return [View.of("link-draft-exists"), *await ctx.dialogs.current_prompt(ctx)]
     start_dialog(ctx, DIALOG, EnterCodeStep.name)

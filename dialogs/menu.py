@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.core.buttons import Scope, button_id
 from bot.core.messages import Button, Text, View
-from dialogs import intake, linking, notices_menu
+from dialogs import intake, linking, notices_screens
 from dialogs.engine import Context, Dialogs
 from dialogs.my_reports import my_reports_scope, show_list
 
@@ -15,7 +15,7 @@ def main_menu(ctx: Context) -> View:
     """The doors: report, my reports, notices, linking Telegram and VK, language, help."""
     rows: list[tuple[Button, ...]] = []
     # A list of municipalities on screen is no draft to resume.
-    if ctx.state.get("step") and ctx.state.get("dialog") != notices_menu.DIALOG:
+    if ctx.state.get("step") and ctx.state.get("dialog") != notices_screens.DIALOG:
         rows.append((Button(button_id(Scope.MENU, "resume"), Text("btn-resume")),))
     rows += [
         (Button(button_id(Scope.MENU, "report"), Text("btn-report")),),
@@ -104,7 +104,7 @@ async def help_views(ctx: Context) -> list[View]:
 
 async def on_menu(ctx: Context, value: str) -> list[View]:
     if value != "resume":
-        notices_menu.leave_search(ctx)
+        notices_screens.leave_search(ctx)
     if value == "report":
         return await start_report(ctx)
     if value == "resume":
@@ -112,7 +112,7 @@ async def on_menu(ctx: Context, value: str) -> list[View]:
     if value == "my":
         return await show_list(ctx, 0)
     if value == "notices":
-        return await notices_menu.screen(ctx)
+        return await notices_screens.screen(ctx)
     if value == "link":
         return await linking.link_screen(ctx)
     if value == "lang":

@@ -38,4 +38,4 @@ def test_malformed_values_are_not_read() -> None:
 def test_every_global_scope_has_a_handler_in_the_citizen_dialogs() -> None:
     dialogs = build_dialogs()
     assert set(Scope) == set(dialogs.scopes)
-    assert UNSUBSCRIBE == button_id(Scope.NOTICES, "off")
+    assert button_id(Scope.NOTICES, "off") == UNSUBSCRIBE

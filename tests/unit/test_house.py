@@ -33,7 +33,6 @@ OVERSIZED_UNTIL_SPLIT = frozenset(
         "bot/services/notices/plans.py",
         "bot/services/reports/sla.py",
         "bot/services/staff/registry.py",
-        "dialogs/notices_menu.py",
         "handlers/telegram/comms_compose.py",
         "storage/models.py",
     }

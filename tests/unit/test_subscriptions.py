@@ -13,7 +13,7 @@ from bot.app.wiring import App
 from bot.core.buttons import UNSUBSCRIBE
 from bot.core.messages import MAX_BUTTON_ID_BYTES
 from bot.services.citizens.subscriptions import ALL, MUNICIPALITY, SECTOR, Subscriptions, SubscriptionService
-from dialogs.notices_menu import PAGE_SIZE, short_name
+from dialogs.notices_screens import PAGE_SIZE, short_name
 from storage.models import Citizen, Subscription
 from tests.conftest import Chat
 
