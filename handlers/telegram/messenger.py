@@ -39,12 +39,12 @@ from bot.delivery.outbox import (
 )
 from bot.delivery.pacing import TokenBucket
 from bot.delivery.postbox import ChatThread, topic_target
+from handlers.telegram.errors import chat_not_found, topic_gone
 from handlers.telegram.render import render
 
 ALBUM_LIMIT = 10
 TOPIC_MISSING = "topic_missing"
 # Telegram's words for a forum topic that is gone or closed; the operator side recreates it.
-TOPIC_GONE = ("message thread not found", "thread not found", "topic_deleted", "topic_closed")
 
 CardSender = Callable[[Delivery], Awaitable[Outcome]]
 Part = Callable[[], Awaitable[Any]]
@@ -107,10 +107,9 @@ class TelegramMessenger:
         except TelegramForbiddenError as error:
             return Unreachable(error.message)
         except TelegramBadRequest as error:
-            message = error.message.lower()
-            if "chat not found" in message:
+            if chat_not_found(error):
                 return Unreachable(error.message)
-            if delivery.kind is Kind.TOPIC and any(gone in message for gone in TOPIC_GONE):
+            if delivery.kind is Kind.TOPIC and topic_gone(error):
                 return Failed(f"{TOPIC_MISSING}: {error.message}", done_parts=sent)
             return Failed(error.message, done_parts=sent)
         except (TelegramNetworkError, aiohttp.ClientError, TimeoutError) as error:

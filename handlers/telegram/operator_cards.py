@@ -27,6 +27,7 @@ from bot.services.catalog import Catalog
 from bot.services.chats import TSUR_BODY, Binding, binding_of_body
 from bot.services.reports.lifecycle import OPEN_STATUSES, Status
 from handlers.telegram.callbacks import CallbackSigner
+from handlers.telegram.errors import not_modified
 from storage.db import Database
 from storage.models import Report, ReportThread
 
@@ -34,7 +35,6 @@ log = logging.getLogger(__name__)
 
 # No chat bound yet: keep the card waiting (not counted as a failure) until someone binds one.
 UNBOUND_RETRY_SECONDS = 300.0
-TOPIC_GONE = ("thread not found", "topic_deleted", "topic_closed", "message thread not found")
 OPERATOR_LANG = "ru"
 PHONE_ACTION = "phone"
 
@@ -163,7 +163,7 @@ class OperatorDesk:
                     )
                     return Sent()
                 except TelegramBadRequest as error:
-                    if "not modified" in error.message.lower():
+                    if not_modified(error):
                         return Sent()
                     log.info("card of report %s lost (%s); posting a new topic", report_id, error.message)
                     await self._forget_thread(report_id)
