@@ -34,7 +34,7 @@ from bot.app.telegram import build_bot, build_delivery  # noqa: E402
 from bot.app.vk import VkSide, build_vk, build_vk_delivery  # noqa: E402
 from bot.app.wiring import App, build_app  # noqa: E402
 from bot.core.config import Settings  # noqa: E402
-from bot.delivery.outbox import OutboxWorker  # noqa: E402
+from bot.delivery.worker import OutboxWorker  # noqa: E402
 from bot.sandbox.telegram import FakeTelegramServer  # noqa: E402
 from bot.sandbox.vk import FakeVkServer  # noqa: E402
 from bot.services.notices.content import Audience, NoticeDraft, NoticeKind  # noqa: E402

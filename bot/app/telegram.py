@@ -18,7 +18,7 @@ from aiogram.types import (
 
 from bot.app.wiring import App
 from bot.core.i18n import DEFAULT_LANGUAGE, Translator
-from bot.delivery.outbox import OutboxWorker
+from bot.delivery.worker import OutboxWorker
 from bot.services.chats import ChatBindings
 from bot.services.staff.municipal_centre import MunicipalCentre
 from handlers.telegram.callbacks import CallbackSigner

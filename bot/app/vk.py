@@ -17,8 +17,8 @@ from vkbottle.polling import BotPolling
 
 from bot.app.wiring import App
 from bot.core.config import secret_matches
-from bot.delivery.outbox import OutboxWorker
 from bot.delivery.pacing import Pacer, SlidingWindow
+from bot.delivery.worker import OutboxWorker
 from handlers.vk.citizen import VkCitizenBot
 from handlers.vk.messenger import PEER_IDS_LIMIT, PhotoSource, VkMessenger
 

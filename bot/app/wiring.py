@@ -16,7 +16,8 @@ from bot.classify import Classifier, load_classifier
 from bot.core.clock import Clock, SystemClock
 from bot.core.config import Settings
 from bot.core.i18n import Translator
-from bot.delivery.outbox import Delivery, Messenger, OutboxWorker
+from bot.delivery.ports import Delivery, Messenger
+from bot.delivery.worker import OutboxWorker
 from bot.services.catalog import Catalog, seed_catalog
 from bot.services.citizens.accounts import CitizenService
 from bot.services.citizens.flood import FloodGuard, RedisFloodGuard

@@ -25,19 +25,9 @@ from aiogram.types import InputMediaPhoto
 from aiogram.types.media_union import MediaUnion
 
 from bot.core.i18n import Translator
-from bot.delivery.outbox import (
-    DONE_PARTS,
-    Delivery,
-    Failed,
-    Kind,
-    Outcome,
-    RetryAfter,
-    Sent,
-    Unreachable,
-    recipient_id,
-    views_of,
-)
+from bot.delivery.outbox import DONE_PARTS, Kind, recipient_id, views_of
 from bot.delivery.pacing import TokenBucket
+from bot.delivery.ports import Delivery, Failed, Outcome, RetryAfter, Sent, Unreachable
 from bot.delivery.postbox import ChatThread, topic_target
 from handlers.telegram.errors import chat_not_found, topic_gone
 from handlers.telegram.render import render

@@ -21,7 +21,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, InputMedia
 from sqlalchemy import delete
 
 from bot.core.i18n import Translator
-from bot.delivery.outbox import Delivery, Failed, Kind, Messenger, Outcome, RetryAfter, Sent, Unreachable
+from bot.delivery.outbox import Kind
+from bot.delivery.ports import Delivery, Failed, Messenger, Outcome, RetryAfter, Sent, Unreachable
 from bot.delivery.postbox import ChatThread, ReportTopic, topic_target
 from bot.services.catalog import Catalog
 from bot.services.chats import TSUR_BODY, Binding, binding_of_body

@@ -16,18 +16,9 @@ import aiohttp
 from vkbottle import API, PhotoMessageUploader, VKAPIError
 
 from bot.core.i18n import Translator
-from bot.delivery.outbox import (
-    DONE_PARTS,
-    Delivery,
-    Failed,
-    Kind,
-    Outcome,
-    RetryAfter,
-    Sent,
-    Unreachable,
-    views_of,
-)
+from bot.delivery.outbox import DONE_PARTS, Kind, views_of
 from bot.delivery.pacing import Pacer
+from bot.delivery.ports import Delivery, Failed, Outcome, RetryAfter, Sent, Unreachable
 from handlers.vk.citizen import SLOW_DOWN_CODES, UNREACHABLE_CODES, random_id_for
 from handlers.vk.render import render
 

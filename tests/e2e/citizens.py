@@ -18,7 +18,7 @@ from aiogram import Bot, Dispatcher
 from bot.app.telegram import build_bot, build_delivery, build_dispatcher
 from bot.app.vk import VkSide, build_vk, build_vk_delivery, poll_vk
 from bot.app.wiring import App
-from bot.delivery.outbox import OutboxWorker
+from bot.delivery.worker import OutboxWorker
 from bot.sandbox.telegram import FakeTelegramServer, FakeUser
 from bot.sandbox.vk import FakeVkServer, FakeVkUser
 from handlers.telegram.callbacks import callback_signer

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app.wiring import App
-from bot.delivery.outbox import OutboxWorker
+from bot.delivery.worker import OutboxWorker
 from bot.sandbox.telegram import FakeChat, FakeTelegramServer, FakeUser, SentMessage
 from bot.services.staff.registry import Principal
 from handlers.telegram.comms_progress import NoticeProgress

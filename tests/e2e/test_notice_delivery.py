@@ -20,7 +20,8 @@ from bot.app.telegram import build_bot, build_delivery
 from bot.app.vk import build_vk, build_vk_delivery
 from bot.app.wiring import App
 from bot.core.clock import ManualClock
-from bot.delivery.outbox import LEASE, Delivery, Outcome
+from bot.delivery.outbox import LEASE
+from bot.delivery.ports import Delivery, Outcome
 from bot.sandbox.telegram import FakeTelegramServer
 from bot.sandbox.vk import FakeVkServer
 from bot.services.notices.content import Audience, NoticeDraft, NoticeKind

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.app.telegram import build_bot, build_delivery, build_dispatcher
 from bot.app.wiring import App
-from bot.delivery.outbox import OutboxWorker
+from bot.delivery.worker import OutboxWorker
 from bot.sandbox.telegram import FakeChat, FakeTelegramServer, FakeUser
 from bot.services.staff.registry import Principal
 from handlers.telegram.callbacks import CallbackSigner, callback_signer

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.app.telegram import build_bot, build_delivery, build_dispatcher
 from bot.app.wiring import App
-from bot.delivery.outbox import OutboxWorker
+from bot.delivery.worker import OutboxWorker
 from bot.sandbox.telegram import ApiCall, FakeChat, FakeTelegramServer, FakeUser, SentMessage
 from bot.services.chats import bind_chat
 from bot.services.staff.audit import AuditQuery, audit_events

@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.clock import ManualClock
 from bot.core.i18n import Translator
 from bot.core.messages import Button, Text, View
-from bot.delivery.outbox import Delivery, Failed, Kind, OutboxWorker, Outcome, Sent, enqueue, envelope
+from bot.delivery.outbox import Kind, enqueue, envelope
+from bot.delivery.ports import Delivery, Failed, Outcome, Sent
+from bot.delivery.worker import OutboxWorker
 from bot.sandbox.telegram import FakeTelegramServer
 from bot.services.catalog import seed_catalog
 from handlers.telegram.messenger import TelegramMessenger

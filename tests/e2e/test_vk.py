@@ -21,8 +21,10 @@ from bot.app.telegram import build_bot, build_delivery, build_dispatcher
 from bot.app.vk import VkSide, build_vk, vk_callback_handler
 from bot.app.wiring import App
 from bot.core.messages import Text, View
-from bot.delivery.outbox import Delivery, Kind, OutboxWorker, RetryAfter, Sent, Unreachable, enqueue, envelope
+from bot.delivery.outbox import Kind, enqueue, envelope
 from bot.delivery.pacing import SlidingWindow
+from bot.delivery.ports import Delivery, RetryAfter, Sent, Unreachable
+from bot.delivery.worker import OutboxWorker
 from bot.sandbox.telegram import FakeTelegramServer
 from bot.sandbox.vk import FakeVkServer
 from bot.services.staff.registry import Principal

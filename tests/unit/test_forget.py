@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 
 from bot.app.wiring import App
-from bot.delivery.outbox import Delivery, Outcome, Sent
+from bot.delivery.ports import Delivery, Outcome, Sent
 from bot.services.chats import bind_chat
 from bot.services.citizens.contacts_mask import mask_contacts
 from bot.services.reports.casework import Actor

@@ -20,7 +20,8 @@ from bot.core.clock import ManualClock
 from bot.core.config import PROJECT_ROOT
 from bot.core.i18n import Translator
 from bot.core.messages import View
-from bot.delivery.outbox import Delivery, Kind, Outcome, Sent, enqueue, envelope
+from bot.delivery.outbox import Kind, enqueue, envelope
+from bot.delivery.ports import Delivery, Outcome, Sent
 from bot.services.notices.content import Audience, NoticeDraft, NoticeKind, notice_views, quiet_until
 from storage.db import Database
 from storage.models import (

@@ -13,21 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import ManualClock
 from bot.core.messages import Ask, Button, Text, View
-from bot.delivery.outbox import (
-    DONE_PARTS,
-    Claim,
-    Delivery,
-    Failed,
-    Kind,
-    OutboxWorker,
-    Outcome,
-    RetryAfter,
-    Sent,
-    Unreachable,
-    enqueue,
-    envelope,
-    views_of,
-)
+from bot.delivery.outbox import DONE_PARTS, Kind, enqueue, envelope, views_of
+from bot.delivery.ports import Delivery, Failed, Outcome, RetryAfter, Sent, Unreachable
+from bot.delivery.worker import Claim, OutboxWorker
 from bot.services.catalog import seed_catalog
 from storage.db import Database, migrate
 from storage.models import Citizen, OutboxMessage, Report

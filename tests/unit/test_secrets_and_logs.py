@@ -28,7 +28,8 @@ from bot.app.wiring import App
 from bot.core.config import ConfigError
 from bot.core.messages import Text, View
 from bot.core.redaction import RedactingFilter, forget_secrets, redact, setup_logging
-from bot.delivery.outbox import Delivery, Failed, Kind, Outcome, Unreachable, enqueue, envelope
+from bot.delivery.outbox import Kind, enqueue, envelope
+from bot.delivery.ports import Delivery, Failed, Outcome, Unreachable
 from bot.sandbox.telegram import FakeTelegramServer
 from handlers.telegram.callbacks import callback_signer
 from storage.models import OutboxMessage, Report

@@ -44,7 +44,8 @@ from sqlalchemy.sql import Select
 
 from bot.core.buttons import UNSUBSCRIBE
 from bot.core.messages import Button, Text, View
-from bot.delivery.outbox import Delivery, envelope
+from bot.delivery.outbox import envelope
+from bot.delivery.ports import Delivery
 from storage.models import Citizen, Notice, OutboxMessage, Report, Subscription
 
 TEXT_LIMIT = 3500
