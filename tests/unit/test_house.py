@@ -28,7 +28,6 @@ SKIPPED = ("storage/migrations/versions",)
 OVERSIZED_UNTIL_SPLIT = frozenset(
     {
         "bot/classify/build.py",
-        "bot/services/geo.py",
         "bot/services/notices/plans.py",
         "bot/services/reports/sla.py",
         "bot/services/staff/registry.py",
