@@ -32,7 +32,6 @@ OVERSIZED_UNTIL_SPLIT = frozenset(
         "bot/services/reports/sla.py",
         "bot/services/staff/registry.py",
         "handlers/telegram/comms_compose.py",
-        "storage/models.py",
     }
 )
 

@@ -1,0 +1,42 @@
+"""Database models (SQLAlchemy 2 declarative, typed), one module per aggregate.
+
+Importing the package registers every table on `Base.metadata` (Alembic and `create_all` need all).
+"""
+
+from storage.models.base import Base, utcnow
+from storage.models.chats import CommsChat, Operator, OperatorChat
+from storage.models.citizens import LinkCode, Subscription
+from storage.models.delivery import OutboxMessage
+from storage.models.notices import Notice
+from storage.models.reference import BlockContact, Body, Municipality, RoutingRule, Sector
+from storage.models.reports import Citizen, Report, ReportThread, SlaEvent, StatusChange
+from storage.models.staff import AuditEvent, StaffInvite, StaffMember, StaffRole
+from storage.models.updates import DialogStateRow, ProcessedUpdate
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "BlockContact",
+    "Body",
+    "Citizen",
+    "CommsChat",
+    "DialogStateRow",
+    "LinkCode",
+    "Municipality",
+    "Notice",
+    "Operator",
+    "OperatorChat",
+    "OutboxMessage",
+    "ProcessedUpdate",
+    "Report",
+    "ReportThread",
+    "RoutingRule",
+    "Sector",
+    "SlaEvent",
+    "StaffInvite",
+    "StaffMember",
+    "StaffRole",
+    "StatusChange",
+    "Subscription",
+    "utcnow",
+]
