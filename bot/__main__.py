@@ -160,7 +160,7 @@ async def _sectors(settings: Settings) -> int:
 
 async def _bind(settings: Settings, body_id: str, chat_id: int, *, confirmed: bool) -> int:
     from bot.services.chats import Outcome, chat_bindings
-    from bot.services.staff.registry import Principal
+    from bot.services.staff.roles import Principal
 
     async with database(settings) as db:
         bindings = await chat_bindings(db)
@@ -182,7 +182,7 @@ async def _bind(settings: Settings, body_id: str, chat_id: int, *, confirmed: bo
 
 async def _comms(settings: Settings, chat_id: int, *, off: bool) -> int:
     from bot.services.chats import chat_bindings
-    from bot.services.staff.registry import Principal
+    from bot.services.staff.roles import Principal
 
     async with database(settings) as db:
         bindings = await chat_bindings(db)
@@ -197,7 +197,7 @@ async def _comms(settings: Settings, chat_id: int, *, off: bool) -> int:
 async def _contacts(
     settings: Settings, sector_id: str, level: str, user_id: str | None, name: str | None
 ) -> int:
-    from bot.services.reports.sla import set_block_contact
+    from bot.services.reports.block_contacts import set_block_contact
 
     async with database(settings) as db:
         try:

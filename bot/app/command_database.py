@@ -13,7 +13,7 @@ from storage.db import Database
 async def database(settings: Settings) -> AsyncIterator[Database]:
     """The database, migrated and seeded with reference data, closed afterwards."""
     from bot.services.catalog import seed_catalog
-    from bot.services.reports.sla import seed_block_contacts
+    from bot.services.reports.block_contacts import seed_block_contacts
     from storage.db import migrate
 
     db = Database(settings.database_url)

@@ -19,7 +19,8 @@ from bot.core.config import Settings
 from bot.services.catalog import Catalog
 from bot.services.notices.content import Audience, NoticeDraft, NoticeKind, malformed_report_numbers
 from bot.services.notices.service import NoticeService, NoticeStateError
-from bot.services.staff.registry import NotAllowed, Principal, Right, StaffService
+from bot.services.staff.registry import StaffService
+from bot.services.staff.roles import NotAllowed, Principal, Right
 
 
 def add_notice_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -12,7 +12,8 @@ from bot.core.clock import SystemClock
 from bot.core.config import Settings
 from bot.services.catalog import Catalog
 from bot.services.staff.audit import AuditQuery, audit_events, format_event
-from bot.services.staff.registry import Principal, Role, StaffError, StaffService
+from bot.services.staff.registry import StaffService
+from bot.services.staff.roles import Principal, Role, StaffError
 
 
 def add_staff_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

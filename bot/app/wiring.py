@@ -25,10 +25,10 @@ from bot.services.citizens.subscriptions import SubscriptionService
 from bot.services.geo import MunicipalityDirectory
 from bot.services.notices.content import NoticeDeliveryPolicy
 from bot.services.notices.service import NoticeService
+from bot.services.reports.block_contacts import seed_block_contacts
 from bot.services.reports.casework import ReportActions
 from bot.services.reports.deadlines import WorkCalendar
 from bot.services.reports.lifecycle import ReportService
-from bot.services.reports.sla import seed_block_contacts
 from bot.services.staff.registry import StaffService
 from dialogs.engine import DialogRunner, DialogServices
 from dialogs.registry import build_dialogs

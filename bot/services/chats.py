@@ -19,7 +19,8 @@ from bot.core.messages import Text, View
 from bot.delivery.postbox import to_official
 from bot.services.catalog import Catalog
 from bot.services.staff.audit import AuditAction, record
-from bot.services.staff.registry import Grant, Principal, Right, StaffService
+from bot.services.staff.registry import StaffService
+from bot.services.staff.roles import Grant, Principal, Right
 from storage.db import Database
 from storage.models import CommsChat, OperatorChat
 

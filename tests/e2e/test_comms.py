@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.app.wiring import App
 from bot.delivery.worker import OutboxWorker
 from bot.sandbox.telegram import FakeChat, FakeTelegramServer, FakeUser, SentMessage
-from bot.services.staff.registry import Principal
+from bot.services.staff.roles import Principal
 from handlers.telegram.comms_progress import NoticeProgress
 from storage.models import Citizen, Notice, Subscription
 from tests.e2e.test_operator_loop import deliver_all, wire

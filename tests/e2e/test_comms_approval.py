@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from bot.app.wiring import App
 from bot.sandbox.telegram import FakeChat, FakeTelegramServer, FakeUser, SentMessage
 from bot.services.staff.audit import AuditQuery, audit_events
-from bot.services.staff.registry import Principal
+from bot.services.staff.roles import Principal
 from storage.models import Notice, OutboxMessage
 from tests.e2e.test_comms import (
     WATER,

@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.app.wiring import App
 from bot.sandbox.telegram import FakeTelegramServer, FakeUser
-from bot.services.staff.registry import Principal
+from bot.services.staff.roles import Principal
 from tests.e2e.test_operator_loop import HEATING, deliver_all, file_report, wire
 from tests.harness.telegram import polling
 

@@ -13,7 +13,7 @@ from bot.app.telegram import build_bot, build_delivery, build_dispatcher
 from bot.app.wiring import App
 from bot.delivery.worker import OutboxWorker
 from bot.sandbox.telegram import FakeChat, FakeTelegramServer, FakeUser
-from bot.services.staff.registry import Principal
+from bot.services.staff.roles import Principal
 from handlers.telegram.callbacks import CallbackSigner, callback_signer
 from storage.models import OutboxMessage, Report, ReportThread, StatusChange
 from tests.harness.telegram import polling

@@ -16,7 +16,7 @@ from bot.delivery.worker import OutboxWorker
 from bot.sandbox.telegram import ApiCall, FakeChat, FakeTelegramServer, FakeUser, SentMessage
 from bot.services.chats import bind_chat
 from bot.services.staff.audit import AuditQuery, audit_events
-from bot.services.staff.registry import Principal
+from bot.services.staff.roles import Principal
 from handlers.telegram.callbacks import CallbackSigner, callback_signer
 from storage.models import OperatorChat, Report, ReportThread
 from tests.e2e.test_operator_loop import deliver_all, file_report

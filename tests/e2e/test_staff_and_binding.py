@@ -15,7 +15,7 @@ from bot.core.clock import ManualClock
 from bot.sandbox.telegram import FakeChat, FakeTelegramServer, FakeUser, SentMessage
 from bot.services.chats import binding_of_body, is_comms_chat
 from bot.services.staff.audit import AuditQuery, audit_events
-from bot.services.staff.registry import Principal
+from bot.services.staff.roles import Principal
 from storage.models import (
     CommsChat,
     Notice,

@@ -27,7 +27,7 @@ from bot.delivery.ports import Delivery, RetryAfter, Sent, Unreachable
 from bot.delivery.worker import OutboxWorker
 from bot.sandbox.telegram import FakeTelegramServer
 from bot.sandbox.vk import FakeVkServer
-from bot.services.staff.registry import Principal
+from bot.services.staff.roles import Principal
 from handlers.telegram.callbacks import callback_signer
 from handlers.vk.messenger import VkMessenger
 from storage.models import Citizen, OutboxMessage, Report, ReportThread

@@ -20,7 +20,7 @@ from bot.services.chats import (
     is_comms_chat,
 )
 from bot.services.staff.audit import AuditQuery, audit_events
-from bot.services.staff.registry import NotAllowed, Principal
+from bot.services.staff.roles import NotAllowed, Principal
 from storage.models import OutboxMessage
 
 ADMIN = Principal.telegram(900, "Ольга")

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.classify import Classifier, Prediction, load_classifier
-from bot.classify.build import build_model, dumps_model, read_sectors, write_model
+from bot.classify.build import build_model, dumps_model, write_model
 from bot.classify.cli import run_classify_cli
+from bot.classify.examples import read_sectors
 from bot.classify.features import stem, tokenize
 from bot.classify.model import DEFAULT_MODEL_PATH
 

@@ -11,7 +11,7 @@ from bot.app.wiring import App
 from bot.services.reports.lifecycle import ReportDraft
 from bot.services.staff.audit import AuditQuery, audit_events
 from bot.services.staff.municipal_centre import MunicipalCentre
-from bot.services.staff.registry import NotAllowed, Principal
+from bot.services.staff.roles import NotAllowed, Principal
 
 MCU = Principal.telegram(810, "МЦУ Екатеринбурга")
 STRANGER = Principal.telegram(811, "Чужой")

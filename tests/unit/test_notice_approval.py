@@ -16,7 +16,7 @@ from bot.app.wiring import App
 from bot.services.notices.content import Audience, NoticeDraft, NoticeKind, notice_hash
 from bot.services.notices.service import NoticeStateError
 from bot.services.staff.audit import AuditQuery, audit_events
-from bot.services.staff.registry import NotAllowed, Principal
+from bot.services.staff.roles import NotAllowed, Principal
 from storage.db import Database
 from storage.models import Citizen, Notice, OutboxMessage, Subscription
 from tests.conftest import START

@@ -13,7 +13,7 @@ from bot.services.chats import bind_chat
 from bot.services.reports.casework import ActionRefused, Actor
 from bot.services.reports.lifecycle import ReportDraft
 from bot.services.staff.audit import AuditQuery, audit_events
-from bot.services.staff.registry import Principal
+from bot.services.staff.roles import Principal
 from storage.models import AuditEvent, OperatorChat, OutboxMessage, Report
 
 OPS_CHAT = -100_11

@@ -18,15 +18,15 @@ from bot.app.wiring import App
 from bot.core.clock import ManualClock
 from bot.core.i18n import Translator
 from bot.delivery.outbox import views_of
-from bot.services.reports.deadlines import WorkCalendar
-from bot.services.reports.lifecycle import ReportDraft, Status, change_status
-from bot.services.reports.sla import (
+from bot.services.reports.block_contacts import (
     LEVELS,
-    SlaScheduler,
     load_block_contacts,
     seed_block_contacts,
     set_block_contact,
 )
+from bot.services.reports.deadlines import WorkCalendar
+from bot.services.reports.lifecycle import ReportDraft, Status, change_status
+from bot.services.reports.sla import SlaScheduler
 from storage.models import BlockContact, OutboxMessage, Report, Sector, SlaEvent
 
 EKB = ZoneInfo("Asia/Yekaterinburg")
@@ -447,7 +447,7 @@ async def test_a_failure_mid_event_leaves_no_event_without_its_messages(
 async def test_a_head_in_the_staff_registry_gets_the_escalation(
     database_url: str, app_factory: Any, clock: ManualClock
 ) -> None:
-    from bot.services.staff.registry import Principal
+    from bot.services.staff.roles import Principal
 
     app, sla = await setup(app_factory, database_url)
     await set_block_contact(app.db, "housing", "head", HEAD_USER)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bot.app.wiring import App
 from bot.core.clock import ManualClock
 from bot.services.staff.audit import AuditQuery, audit_events
-from bot.services.staff.registry import Grant, NotAllowed, Principal, Right, StaffError
+from bot.services.staff.roles import Grant, NotAllowed, Principal, Right, StaffError
 from storage.models import StaffInvite
 
 SHELL = Principal.shell()

@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.clock import Clock
 from bot.delivery.outbox import DEAD, PENDING, SENT, UNREACHABLE, Kind
 from bot.services.notices.content import (
-    TEXT_LIMIT,
     Audience,
     NoticeDraft,
     NoticeKind,
@@ -32,6 +31,7 @@ from bot.services.notices.content import (
     quiet_until,
     recipients_query,
 )
+from bot.services.notices.drafts import check_draft, draft_content
 from storage.db import Database
 from storage.models import Citizen, Notice, OutboxMessage
 
@@ -389,24 +389,3 @@ class NoticePlans:
     async def recent(self, limit: int = 10) -> list[Notice]:
         async with self._db.session() as session:
             return list(await session.scalars(select(Notice).order_by(Notice.id.desc()).limit(limit)))
-
-
-def check_draft(draft: NoticeDraft) -> None:
-    """ValueError when a draft cannot become a notice."""
-    if not draft.text.strip():
-        raise ValueError("a notice needs a text")
-    if draft.audience.is_empty():
-        raise ValueError("a notice needs an audience")
-
-
-def draft_content(draft: NoticeDraft) -> dict[str, Any]:
-    """A draft's content as it is stored (and hashed for approval): kind, text, claim, source,
-    photo, audience."""
-    return {
-        "kind": draft.kind.value,
-        "text": draft.text.strip()[:TEXT_LIMIT],
-        "claim": draft.claim.strip()[:TEXT_LIMIT] if draft.claim else None,
-        "source": draft.source.strip()[:500] if draft.source else None,
-        "photo": draft.photo,
-        "audience": draft.audience.to_json(),
-    }

@@ -30,9 +30,11 @@ from bot.services.notices.content import (
     content_hash,
     notice_hash,
 )
-from bot.services.notices.plans import NoticePlans, check_draft, draft_content
+from bot.services.notices.drafts import check_draft, draft_content
+from bot.services.notices.plans import NoticePlans
 from bot.services.staff.audit import AuditAction, record
-from bot.services.staff.registry import SHELL_GRANT, Grant, NotAllowed, Principal, Right, StaffService
+from bot.services.staff.registry import StaffService
+from bot.services.staff.roles import SHELL_GRANT, Grant, NotAllowed, Principal, Right
 from storage.db import Database
 from storage.models import Notice
 

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.chats import TSUR_BODY, Binding, binding_of_body, binding_of_chat
 from bot.services.staff.audit import AuditAction, record
-from bot.services.staff.registry import Principal, Right, StaffService
+from bot.services.staff.registry import StaffService
+from bot.services.staff.roles import Principal, Right
 from storage.models import Operator, Report
 
 # The audit role of someone acting as a member of a chat that is not strict.

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from bot.core.clock import Clock
 from bot.services.reports.lifecycle import OPEN_STATUSES
 from bot.services.staff.audit import AuditAction, record
-from bot.services.staff.registry import Principal, Right, StaffService
+from bot.services.staff.registry import StaffService
+from bot.services.staff.roles import Principal, Right
 from storage.db import Database
 from storage.models import Report
 
