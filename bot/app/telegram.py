@@ -20,6 +20,7 @@ from bot.app.wiring import App
 from bot.core.i18n import DEFAULT_LANGUAGE, Translator
 from bot.delivery.worker import OutboxWorker
 from bot.services.chats import ChatBindings
+from bot.services.reports.topics import ReportTopics
 from bot.services.staff.municipal_centre import MunicipalCentre
 from handlers.telegram.callbacks import CallbackSigner
 from handlers.telegram.citizen import AlbumGatherer, citizen_router
@@ -68,6 +69,7 @@ def build_dispatcher(app: App, *, skip_repeats: bool, signer: CallbackSigner) ->
         translator=app.services.translator,
         albums=AlbumGatherer(app.settings.album_wait_seconds),
         db=app.db,
+        topics=ReportTopics(app.db),
         catalog=app.services.catalog,
         actions=app.actions,
         signer=signer,
@@ -115,7 +117,7 @@ def build_delivery(
         group_rate=group_rate,
         paid_broadcast=paid,
     )
-    desk = OperatorDesk(bot, app.db, app.services.catalog, translator, signer, inner=messenger)
+    desk = OperatorDesk(bot, ReportTopics(app.db), app.services.catalog, translator, signer, inner=messenger)
 
     return app.outbox_worker({"tg": desk})
 

@@ -146,6 +146,11 @@ class ChatBindings:
     def knows(self, body_id: str) -> bool:
         return body_id in self._catalog.bodies
 
+    async def binding_of(self, chat_id: int) -> Binding | None:
+        """What this chat is bound to now, if anything."""
+        async with self._db.session() as session:
+            return await binding_of_chat(session, chat_id)
+
     def body_name(self, body_id: str) -> str:
         body = self._catalog.bodies.get(body_id)
         return body.name_ru if body is not None else body_id

@@ -23,11 +23,10 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.core.i18n import Args, Translator
-from bot.services.chats import BindingRefused, Change, ChatBindings, Outcome, binding_of_chat
-from bot.services.staff.registry import NotAllowed, Principal
+from bot.services.chats import BindingRefused, Change, ChatBindings, Outcome
+from bot.services.staff.roles import NotAllowed, Principal
 from handlers.telegram.callbacks import CallbackSigner
 from handlers.telegram.principal import message_principal, query_principal
-from storage.db import Database
 from storage.state import StateStore
 
 LANG = "ru"  # staff work in Russian
@@ -191,14 +190,13 @@ def binding_router() -> Router:
 
     @router.message(Command("strict"))
     async def strict(
-        message: Message, command: CommandObject, bindings: ChatBindings, db: Database, translator: Translator
+        message: Message, command: CommandObject, bindings: ChatBindings, translator: Translator
     ) -> None:
         who = message_principal(message)
         if who is None:
             return
         word = (command.args or "").strip().lower()
-        async with db.session() as session:
-            binding = await binding_of_chat(session, message.chat.id)
+        binding = await bindings.binding_of(message.chat.id)
         try:
             if word not in ("on", "off"):
                 # Still checked first: a stranger learns nothing about the chat from the usage line.

@@ -26,7 +26,7 @@ from bot.services.notices.content import (
     notice_views,
 )
 from bot.services.notices.service import NoticeService
-from bot.services.staff.registry import Principal
+from bot.services.staff.roles import Principal
 from handlers.telegram.comms import (
     AUDIENCE,
     AUDIENCE_LAYOUT,

@@ -19,7 +19,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from bot.core.i18n import Translator
 from bot.services.notices.content import Audience, NoticeStats, NoticeStatus, notice_views
 from bot.services.notices.service import NoticeService, NoticeStateError
-from bot.services.staff.registry import NotAllowed
+from bot.services.staff.roles import NotAllowed
 from handlers.telegram.callbacks import CallbackSigner, callback_signer
 from handlers.telegram.comms import (
     LANG,

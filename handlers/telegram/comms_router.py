@@ -18,7 +18,7 @@ from bot.core.i18n import Translator
 from bot.services.catalog import Catalog
 from bot.services.chats import is_comms_chat
 from bot.services.notices.service import NoticeService
-from bot.services.staff.registry import NotAllowed
+from bot.services.staff.roles import NotAllowed
 from handlers.telegram.callbacks import CallbackSigner
 from handlers.telegram.comms import (
     GROUP_TYPES,

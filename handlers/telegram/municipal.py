@@ -10,7 +10,7 @@ from aiogram.types import Message
 from bot.core.i18n import Translator, pick_language
 from bot.services.catalog import Catalog
 from bot.services.staff.municipal_centre import MunicipalCentre
-from bot.services.staff.registry import NotAllowed
+from bot.services.staff.roles import NotAllowed
 from handlers.telegram.principal import message_principal
 from handlers.text import split_text
 

@@ -14,15 +14,13 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from sqlalchemy import select
 
 from bot.core.i18n import Translator
 from bot.services.catalog import Catalog
 from bot.services.reports.casework import ActionRefused, Actor, ReportActions
+from bot.services.reports.topics import ReportTopics
 from handlers.telegram.callbacks import CallbackSigner
 from handlers.telegram.operator_cards import OPERATOR_LANG
-from storage.db import Database
-from storage.models import ReportThread
 from storage.state import StateStore
 
 log = logging.getLogger(__name__)
@@ -130,7 +128,7 @@ def operator_router() -> Router:
     async def in_topic(
         message: Message,
         bot: Bot,
-        db: Database,
+        topics: ReportTopics,
         actions: ReportActions,
         operator_state: StateStore,
         translator: Translator,
@@ -138,7 +136,7 @@ def operator_router() -> Router:
         user = message.from_user
         if user is None or user.is_bot:
             return
-        thread = await find_thread(db, message.chat.id, message.message_thread_id or 0)
+        thread = await topics.at(message.chat.id, message.message_thread_id or 0)
         if thread is None:
             return
         text = message.text or message.caption or ""
@@ -168,11 +166,3 @@ def operator_router() -> Router:
             await message.reply(translator.text(OPERATOR_LANG, refused.reason))
 
     return router
-
-
-async def find_thread(db: Database, chat_id: int, thread_id: int) -> ReportThread | None:
-    async with db.session() as session:
-        found: ReportThread | None = await session.scalar(
-            select(ReportThread).where(ReportThread.chat_id == chat_id, ReportThread.thread_id == thread_id)
-        )
-        return found

@@ -18,19 +18,18 @@ from typing import Any
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto
-from sqlalchemy import delete
 
 from bot.core.i18n import Translator
 from bot.delivery.outbox import Kind
 from bot.delivery.ports import Delivery, Failed, Messenger, Outcome, RetryAfter, Sent, Unreachable
 from bot.delivery.postbox import ChatThread, ReportTopic, topic_target
 from bot.services.catalog import Catalog
-from bot.services.chats import TSUR_BODY, Binding, binding_of_body
+from bot.services.chats import Binding
 from bot.services.reports.lifecycle import OPEN_STATUSES, Status
+from bot.services.reports.topics import ReportTopics
 from handlers.telegram.callbacks import CallbackSigner
 from handlers.telegram.errors import not_modified
-from storage.db import Database
-from storage.models import Report, ReportThread
+from storage.models import Report
 
 log = logging.getLogger(__name__)
 
@@ -94,14 +93,14 @@ class OperatorDesk:
     def __init__(
         self,
         bot: Bot,
-        db: Database,
+        topics: ReportTopics,
         catalog: Catalog,
         translator: Translator,
         signer: CallbackSigner,
         inner: Messenger,
     ) -> None:
         self._bot = bot
-        self._db = db
+        self._topics = topics
         self._catalog = catalog
         self._translator = translator
         self._signer = signer
@@ -116,41 +115,27 @@ class OperatorDesk:
                 return await self._to_topic(delivery, where.report_id)
         return await self._inner.deliver(delivery)
 
-    async def _binding_for(self, body_id: str) -> Binding | None:
-        async with self._db.session() as session:
-            # A body without its own chat is worked from the ЦУР chat.
-            return await binding_of_body(session, body_id) or await binding_of_body(session, TSUR_BODY)
-
     async def _to_topic(self, delivery: Delivery, report_id: int) -> Outcome:
-        async with self._db.session() as session:
-            thread = await session.get(ReportThread, report_id)
+        thread = await self._topics.of_report(report_id)
         if thread is None:
             # The card (queued earlier) has not made the topic yet.
             outcome = await self._card(report_id)
             if not isinstance(outcome, Sent):
                 return outcome
-            async with self._db.session() as session:
-                thread = await session.get(ReportThread, report_id)
+            thread = await self._topics.of_report(report_id)
             if thread is None:
                 return Failed("topic_missing")
         resolved = replace(delivery, target=str(ChatThread(thread.chat_id, thread.thread_id)))
         outcome = await self._inner.deliver(resolved)
         if isinstance(outcome, Failed) and "topic_missing" in outcome.error:
-            await self._forget_thread(report_id)
+            await self._topics.forget(report_id)
             return RetryAfter(1.0)
         return outcome
 
-    async def _forget_thread(self, report_id: int) -> None:
-        async with self._db.session() as session:
-            await session.execute(delete(ReportThread).where(ReportThread.report_id == report_id))
-
     async def _card(self, report_id: int) -> Outcome:
-        async with self._db.session() as session:
-            report = await session.get(Report, report_id)
-            thread = await session.get(ReportThread, report_id)
+        report, thread, binding = await self._topics.for_card(report_id)
         if report is None:
             return Sent()
-        binding = await self._binding_for(report.body_id)
         if binding is None:
             return RetryAfter(UNBOUND_RETRY_SECONDS)
         chat_id = binding.chat_id
@@ -167,10 +152,10 @@ class OperatorDesk:
                     if not_modified(error):
                         return Sent()
                     log.info("card of report %s lost (%s); posting a new topic", report_id, error.message)
-                    await self._forget_thread(report_id)
+                    await self._topics.forget(report_id)
             elif thread is not None:
                 # Transferred to another body's chat: a new topic there.
-                await self._forget_thread(report_id)
+                await self._topics.forget(report_id)
             topic = await self._bot.create_forum_topic(chat_id, topic_title(report, self._catalog))
             thread_id = topic.message_thread_id
             photos = list(report.photos or [])
@@ -193,10 +178,5 @@ class OperatorDesk:
             return Unreachable(error.message)
         except TelegramBadRequest as error:
             return Failed(error.message)
-        async with self._db.session() as session:
-            await session.merge(
-                ReportThread(
-                    report_id=report_id, chat_id=chat_id, thread_id=thread_id, card_message_id=card.message_id
-                )
-            )
+        await self._topics.remember(report_id, chat_id, thread_id, card.message_id)
         return Sent()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram.types import CallbackQuery, Message
 
-from bot.services.staff.registry import Principal
+from bot.services.staff.roles import Principal
 
 
 def message_principal(message: Message) -> Principal | None:

@@ -14,17 +14,8 @@ from aiogram.types import Message
 
 from bot.core.i18n import Translator, pick_language
 from bot.services.catalog import Catalog
-from bot.services.staff.registry import (
-    INVITE_PREFIX,
-    SCOPE_KIND,
-    Grant,
-    NotAllowed,
-    Right,
-    Role,
-    StaffError,
-    StaffService,
-    invite_start_parameter,
-)
+from bot.services.staff.registry import StaffService, invite_start_parameter
+from bot.services.staff.roles import INVITE_PREFIX, SCOPE_KIND, Grant, NotAllowed, Right, Role, StaffError
 from handlers.telegram.principal import message_principal
 
 # Commands only staff use; `/cancel` is left out, as it only drops one's own comms draft.

@@ -37,9 +37,10 @@ from bot.services.reports.lifecycle import (
     change_status,
     owns,
 )
+from bot.services.reports.topics import topic_in
 from bot.services.staff.registry import StaffService
 from storage.db import Database
-from storage.models import Citizen, Report, ReportThread
+from storage.models import Citizen, Report
 
 __all__ = ["TRIAGE_BODY_ID", "ActionRefused", "Actor", "ReportActions", "queue_card"]
 
@@ -253,7 +254,7 @@ class ReportActions:
             raise ActionRefused("op-illegal-transition")
         async with self._acting(report_id, actor) as (session, report, acting):
             old_body = report.body_id
-            old_thread = await session.get(ReportThread, report.id)
+            old_thread = await topic_in(session, report.id)
             new_body = self._catalog.route(sector_id, report.municipality_id)
             await self._move(session, report, Status.TRANSFERRED, actor, sector_id)
             await self._audit(session, report, acting, "transfer", sector=sector_id, to=new_body)
