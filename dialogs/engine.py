@@ -24,8 +24,8 @@ from bot.services.catalog import Catalog
 from bot.services.citizens.accounts import CitizenInfo, CitizenService
 from bot.services.citizens.flood import FloodGuard, FloodVerdict
 from bot.services.citizens.subscriptions import SubscriptionService
-from bot.services.reports.casework import ReportActions
-from bot.services.reports.lifecycle import ReportService
+from bot.services.reports.casework import Casework
+from bot.services.reports.filing import ReportFiling
 from storage.db import TRANSIENT_ERRORS
 from storage.state import StateStore
 
@@ -40,7 +40,7 @@ class DialogServices:
     """What dialogs may use: platform-neutral services only."""
 
     citizens: CitizenService
-    reports: ReportService
+    reports: ReportFiling
     catalog: Catalog
     classifier: Classifier
     translator: Translator
@@ -53,7 +53,7 @@ class DialogServices:
     # Notices: what each citizen subscribed to, quiet hours, the offer after a first report.
     subscriptions: SubscriptionService
     # Operator-side actions (relay, feedback); absent where no operator loop is wired.
-    actions: ReportActions | None = None
+    actions: Casework | None = None
 
 
 @dataclass

@@ -7,7 +7,7 @@ import uuid
 
 from bot.core.buttons import FeedbackAnswer, Rating
 from bot.core.messages import Button, InboundKind, Text, View
-from bot.services.reports.casework import ActionRefused
+from bot.services.reports.access import ActionRefused
 from bot.services.reports.lifecycle import OPEN_STATUSES, Status
 from dialogs.engine import Context, Step, Transition, start_dialog
 

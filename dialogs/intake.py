@@ -9,7 +9,8 @@ from typing import Any
 from bot.core.messages import Ask, Button, InboundKind, Text, View
 from bot.services.catalog import OTHER_SECTOR
 from bot.services.geo import GeoMatch
-from bot.services.reports.lifecycle import MAX_PHOTOS, ReportDraft
+from bot.services.reports.filing import ReportDraft
+from bot.services.reports.lifecycle import MAX_PHOTOS
 from dialogs.engine import Context, Step, Transition, start_dialog
 from dialogs.notices_screens import offer_after_report
 

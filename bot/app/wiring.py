@@ -26,9 +26,9 @@ from bot.services.geo import MunicipalityDirectory
 from bot.services.notices.content import NoticeDeliveryPolicy
 from bot.services.notices.service import NoticeService
 from bot.services.reports.block_contacts import seed_block_contacts
-from bot.services.reports.casework import ReportActions
+from bot.services.reports.casework import Casework
 from bot.services.reports.deadlines import WorkCalendar
-from bot.services.reports.lifecycle import ReportService
+from bot.services.reports.filing import ReportFiling
 from bot.services.staff.registry import StaffService
 from dialogs.engine import DialogRunner, DialogServices
 from dialogs.registry import build_dialogs
@@ -55,7 +55,7 @@ class App:
     services: DialogServices
     runner: DialogRunner
     update_log: UpdateLog
-    actions: ReportActions
+    actions: Casework
     calendar: WorkCalendar
     notices: NoticeService
     staff: StaffService
@@ -110,10 +110,10 @@ async def build_app(
     update_log: UpdateLog = RedisUpdateLog(redis) if redis else SqlUpdateLog(db)
     calendar = WorkCalendar(settings.timezone)
     staff = StaffService(db, clock, catalog.staff_scopes())
-    actions = ReportActions(db, catalog, clock, calendar, staff)
+    actions = Casework(db, catalog, clock, calendar, staff)
     services = DialogServices(
         citizens=CitizenService(db, clock),
-        reports=ReportService(db, catalog, calendar, clock),
+        reports=ReportFiling(db, catalog, calendar, clock),
         catalog=catalog,
         classifier=classifier or load_classifier(),
         translator=Translator(),

@@ -3,7 +3,7 @@
 Callback data carries only ids, an expiry day and an HMAC over them, the chat and the chat's binding
 nonce (`handlers.telegram.callbacks`): a button copied to another chat, kept from before the chat
 was bound anew, or made up, is refused before anything is looked up; an expired one re-posts its
-card with fresh buttons. `ReportActions` then decides who may act (the chat's binding, and in
+card with fresh buttons. `Casework` then decides who may act (the chat's binding, and in
 strict mode the staff registry), checks the report's state and the lifecycle, and audits the action.
 """
 
@@ -17,7 +17,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 
 from bot.core.i18n import Translator
 from bot.services.catalog import Catalog
-from bot.services.reports.casework import ActionRefused, Actor, ReportActions
+from bot.services.reports.access import ActionRefused, Actor
+from bot.services.reports.casework import Casework
 from bot.services.reports.topics import ReportTopics
 from handlers.telegram.callbacks import CallbackSigner
 from handlers.telegram.operator_cards import OPERATOR_LANG
@@ -40,7 +41,7 @@ def operator_router() -> Router:
     async def on_action(
         query: CallbackQuery,
         bot: Bot,
-        actions: ReportActions,
+        actions: Casework,
         signer: CallbackSigner,
         operator_state: StateStore,
         translator: Translator,
@@ -129,7 +130,7 @@ def operator_router() -> Router:
         message: Message,
         bot: Bot,
         topics: ReportTopics,
-        actions: ReportActions,
+        actions: Casework,
         operator_state: StateStore,
         translator: Translator,
     ) -> None:

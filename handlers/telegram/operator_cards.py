@@ -6,7 +6,7 @@ event instead of losing the message. Every rendering signs the card's buttons af
 binding as it is now, so a refresh also renews buttons near their expiry.
 
 The card never carries the citizen's phone: a «📞» button shows it to the person who presses it, if
-they may see it (`ReportActions.reveal_phone`).
+they may see it (`Casework.reveal_phone`).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from bot.app.wiring import App
 from bot.delivery.ports import Delivery, Outcome, Sent
 from bot.services.chats import bind_chat
 from bot.services.citizens.contacts_mask import mask_contacts
-from bot.services.reports.casework import Actor
+from bot.services.reports.access import Actor
 from storage.models import Base, LinkCode, OutboxMessage, Report, StatusChange, Subscription
 from tests.conftest import Chat, redis_url
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.app.wiring import App
-from bot.services.reports.lifecycle import ReportDraft
+from bot.services.reports.filing import ReportDraft
 from bot.services.staff.audit import AuditQuery, audit_events
 from bot.services.staff.municipal_centre import MunicipalCentre
 from bot.services.staff.roles import NotAllowed, Principal

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from bot.app.wiring import App
 from bot.services.chats import bind_chat
-from bot.services.reports.casework import ActionRefused, Actor
-from bot.services.reports.lifecycle import ReportDraft
+from bot.services.reports.access import ActionRefused, Actor
+from bot.services.reports.filing import ReportDraft
 from bot.services.staff.roles import Principal
 from storage.models import OutboxMessage, Report
 from tests.conftest import Chat

@@ -25,7 +25,8 @@ from bot.services.reports.block_contacts import (
     set_block_contact,
 )
 from bot.services.reports.deadlines import WorkCalendar
-from bot.services.reports.lifecycle import ReportDraft, Status, change_status
+from bot.services.reports.filing import ReportDraft
+from bot.services.reports.lifecycle import Status, change_status
 from bot.services.reports.sla import SlaScheduler
 from storage.models import BlockContact, OutboxMessage, Report, Sector, SlaEvent
 

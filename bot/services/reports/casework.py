@@ -16,7 +16,7 @@ from bot.core.clock import Clock
 from bot.core.messages import Button, Text, View
 from bot.delivery.postbox import ChatThread, ReportTopic, to_citizen, to_topic
 from bot.services.catalog import Catalog
-from bot.services.chats import TSUR_BODY, Binding, binding_of_chat
+from bot.services.chats import Binding, binding_of_chat
 from bot.services.reports.access import (
     Acting,
     ActionRefused,
@@ -29,25 +29,21 @@ from bot.services.reports.access import (
 )
 from bot.services.reports.cards import CITIZEN_RELAY_KEY, queue_card
 from bot.services.reports.deadlines import WorkCalendar, due_dates
+from bot.services.reports.filing import owns
 from bot.services.reports.lifecycle import (
     OPEN_STATUSES,
     SYSTEM_ACTOR,
     IllegalTransition,
     Status,
     change_status,
-    owns,
 )
 from bot.services.reports.topics import topic_in
 from bot.services.staff.registry import StaffService
 from storage.db import Database
 from storage.models import Citizen, Report
 
-__all__ = ["TRIAGE_BODY_ID", "ActionRefused", "Actor", "ReportActions", "queue_card"]
 
-TRIAGE_BODY_ID = TSUR_BODY
-
-
-class ReportActions:
+class Casework:
     """Operator actions with the lifecycle, permissions and citizen notifications in one place."""
 
     def __init__(
@@ -103,7 +99,7 @@ class ReportActions:
             if Status(report.status) not in OPEN_STATUSES or report.status == Status.ANSWERED:
                 raise ActionRefused("op-illegal-transition")
 
-    async def queue_card(self, session: AsyncSession, report: Report) -> None:
+    async def _refresh_card(self, session: AsyncSession, report: Report) -> None:
         """Post or refresh the report's card in its body's operator chat, in the caller's transaction."""
         await queue_card(session, report, self._clock.now())
 
@@ -176,7 +172,7 @@ class ReportActions:
                     at=self._clock.now(),
                     comment=text,
                 )
-                await self.queue_card(session, report)
+                await self._refresh_card(session, report)
             views = [
                 View(
                     (
@@ -206,7 +202,7 @@ class ReportActions:
             await self._audit(session, report, acting, "take")
             report.first_reaction_at = report.first_reaction_at or self._clock.now()
             await self._notify_status(session, report)
-            await self.queue_card(session, report)
+            await self._refresh_card(session, report)
             return report
 
     async def ask_clarification(self, report_id: int, actor: Actor, question: str) -> Report:
@@ -223,7 +219,7 @@ class ReportActions:
                 "clarify",
                 [View((Text("notify-clarify", self._args(report)), Text.raw(question)))],
             )
-            await self.queue_card(session, report)
+            await self._refresh_card(session, report)
             return report
 
     async def answer(self, report_id: int, actor: Actor, text: str) -> Report:
@@ -245,7 +241,7 @@ class ReportActions:
                 View((Text("ask-solved"),), buttons),
             ]
             await self._notify(session, report, f"answer-{len(report.history)}", views)
-            await self.queue_card(session, report)
+            await self._refresh_card(session, report)
             return report
 
     async def transfer(self, report_id: int, actor: Actor, sector_id: str) -> Report:
@@ -281,7 +277,7 @@ class ReportActions:
                     now=self._clock.now(),
                 )
             await self._notify_status(session, report)
-            await self.queue_card(session, report)
+            await self._refresh_card(session, report)
             return report
 
     async def rate(self, report_id: int, citizen_id: int, stars: int, comment: str | None) -> None:
@@ -295,7 +291,7 @@ class ReportActions:
             report.rating = stars
             if comment is not None:
                 report.rating_comment = comment[:2000]
-            await self.queue_card(session, report)
+            await self._refresh_card(session, report)
 
     async def reject(self, report_id: int, actor: Actor, reason: str, comment: str | None) -> Report:
         """Reject: not our competence, spam, or a duplicate of another report."""
@@ -310,7 +306,7 @@ class ReportActions:
             if comment:
                 lines.append(Text.raw(comment))
             await self._notify(session, report, "rejected", [View(tuple(lines))])
-            await self.queue_card(session, report)
+            await self._refresh_card(session, report)
             return report
 
     async def citizen_feedback(
@@ -329,7 +325,7 @@ class ReportActions:
             change_status(report, target, actor=actor, at=now, comment=comment)
             if solved:
                 report.closed_at = now
-            await self.queue_card(session, report)
+            await self._refresh_card(session, report)
             return report
 
     async def citizen_unreachable(self, session: AsyncSession, report_id: int | None, now: datetime) -> None:
