@@ -7,9 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from bot.core.buttons import FeedbackAnswer
 from bot.core.clock import Clock
@@ -17,6 +15,7 @@ from bot.core.messages import Button, Text, View
 from bot.delivery.postbox import ChatThread, ReportTopic, to_citizen, to_topic
 from bot.services.catalog import Catalog
 from bot.services.chats import Binding, binding_of_chat
+from bot.services.reports import queries
 from bot.services.reports.access import (
     Acting,
     ActionRefused,
@@ -29,7 +28,6 @@ from bot.services.reports.access import (
 )
 from bot.services.reports.cards import CITIZEN_RELAY_KEY, queue_card
 from bot.services.reports.deadlines import WorkCalendar, due_dates
-from bot.services.reports.filing import owns
 from bot.services.reports.lifecycle import (
     OPEN_STATUSES,
     SYSTEM_ACTOR,
@@ -61,12 +59,7 @@ class Casework:
             return await binding_of_chat(session, chat_id)
 
     async def _load(self, session: AsyncSession, report_id: int) -> Report:
-        report = await session.scalar(
-            select(Report)
-            .where(Report.id == report_id)
-            .options(selectinload(Report.history), selectinload(Report.citizen))
-            .with_for_update()
-        )
+        report = await queries.locked(session, report_id, with_citizen=True)
         if report is None:
             raise ActionRefused("report-not-found")
         return report
@@ -162,7 +155,9 @@ class Casework:
         async with self._db.session() as session:
             report = await self._load(session, report_id)
             # A linked account (the same person in the other messenger) may follow up too.
-            if Status(report.status) not in OPEN_STATUSES or not await owns(session, citizen_id, report.id):
+            if Status(report.status) not in OPEN_STATUSES or not await queries.owned_by_person(
+                session, citizen_id, report.id
+            ):
                 raise ActionRefused("report-not-found")
             if report.status == Status.NEEDS_INFO:
                 change_status(
@@ -286,7 +281,9 @@ class Casework:
             raise ActionRefused("feedback-not-expected")
         async with self._db.session() as session:
             report = await self._load(session, report_id)
-            if report.status != Status.CLOSED or not await owns(session, citizen_id, report.id):
+            if report.status != Status.CLOSED or not await queries.owned_by_person(
+                session, citizen_id, report.id
+            ):
                 raise ActionRefused("feedback-not-expected")
             report.rating = stars
             if comment is not None:
@@ -315,7 +312,7 @@ class Casework:
         """The citizen's "Solved?": yes closes the report, no reopens it with the same body."""
         async with self._db.session() as session:
             report = await self._load(session, report_id)
-            if not await owns(session, citizen_id, report.id):
+            if not await queries.owned_by_person(session, citizen_id, report.id):
                 raise ActionRefused("report-not-found")
             if report.status != Status.ANSWERED:
                 raise ActionRefused("feedback-not-expected")

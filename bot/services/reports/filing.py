@@ -6,15 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from bot.core.clock import Clock
 from bot.delivery.postbox import card_update
 from bot.services.catalog import OTHER_SECTOR, Catalog
-from bot.services.citizens.accounts import linked_ids
+from bot.services.reports import queries
 from bot.services.reports.deadlines import WorkCalendar, due_dates
 from bot.services.reports.lifecycle import MAX_PHOTOS, SYSTEM_ACTOR, Status, change_status, report_number
 from storage.db import Database
@@ -141,7 +138,7 @@ class ReportFiling:
 
     async def _by_intake_key(self, intake_key: str) -> FiledReport | None:
         async with self._db.session() as session:
-            report = await session.scalar(select(Report).where(Report.intake_key == intake_key))
+            report = await queries.by_intake_key(session, intake_key)
             if report is None or report.number is None:
                 return None
             return FiledReport(
@@ -153,46 +150,23 @@ class ReportFiling:
 
     async def count_for_citizen(self, citizen_id: int) -> int:
         async with self._db.session() as session:
-            total = await session.scalar(
-                select(func.count()).select_from(Report).where(Report.citizen_id.in_(linked_ids(citizen_id)))
-            )
-            return int(total or 0)
+            return await queries.count_of_person(session, citizen_id)
 
     async def list_for_citizen(self, citizen_id: int, *, limit: int, offset: int = 0) -> list[ReportCard]:
         """The citizen's reports (from every linked account), newest first."""
         async with self._db.session() as session:
-            rows = await session.scalars(
-                select(Report)
-                .where(Report.citizen_id.in_(linked_ids(citizen_id)))
-                .order_by(Report.id.desc())
-                .limit(limit)
-                .offset(offset)
-            )
+            rows = await queries.page_of_person(session, citizen_id, limit=limit, offset=offset)
             return [_card(row, with_history=False) for row in rows]
 
     async def card_for_citizen(self, citizen_id: int, report_id: int) -> ReportCard | None:
         """One report with its history, only if it belongs to this citizen (or a linked account)."""
         async with self._db.session() as session:
-            if not await owns(session, citizen_id, report_id):
+            if not await queries.owned_by_person(session, citizen_id, report_id):
                 return None
-            report = await _load(session, report_id)
+            report = await queries.with_history(session, report_id)
             if report is None:
                 return None
             return _card(report, with_history=True)
-
-
-async def owns(session: AsyncSession, citizen_id: int, report_id: int) -> bool:
-    """Whether the report was filed from this citizen's account or one linked with it."""
-    found = await session.scalar(
-        select(Report.id).where(Report.id == report_id, Report.citizen_id.in_(linked_ids(citizen_id)))
-    )
-    return found is not None
-
-
-async def _load(session: AsyncSession, report_id: int) -> Report | None:
-    return await session.scalar(
-        select(Report).where(Report.id == report_id).options(selectinload(Report.history))
-    )
 
 
 def _card(report: Report, *, with_history: bool) -> ReportCard:

@@ -16,15 +16,15 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from bot.core.clock import Clock
 from bot.core.messages import View
 from bot.delivery.postbox import ReportTopic, to_citizen, to_official, to_topic
 from bot.services.periodic import every
+from bot.services.reports import queries
 from bot.services.reports.block_contacts import CURATOR, HEAD
 from bot.services.reports.cards import queue_card
 from bot.services.reports.deadlines import WorkCalendar
@@ -162,25 +162,13 @@ class SlaScheduler:
     def _filter(self, now: datetime) -> ColumnElement[bool]:
         # Only reports near or past a deadline, or answered, can have anything due.
         horizon = self._calendar.add_working_hours(now, self._policy.remind_before_hours)
-        return Report.status.in_([s.value for s in OPEN_STATUSES]) & or_(
-            Report.first_reaction_due <= horizon,
-            Report.answer_due <= horizon,
-            Report.status == Status.ANSWERED.value,
-        )
+        return queries.near_deadline([s.value for s in OPEN_STATUSES], Status.ANSWERED.value, horizon)
 
     async def _candidates(self, now: datetime) -> list[int]:
         """Ids of reports with something due, read without locks (the firing pass re-checks)."""
         where = self._filter(now)
         async with self._db.session() as session:
-            reports = list(await session.scalars(select(Report).where(where).order_by(Report.id)))
-            rows = await session.execute(
-                select(SlaEvent.report_id, SlaEvent.kind, SlaEvent.at)
-                .join(Report, Report.id == SlaEvent.report_id)
-                .where(where)
-            )
-            fired: dict[int, dict[str, datetime]] = {}
-            for report_id, kind, at in rows:
-                fired.setdefault(report_id, {})[kind] = at
+            reports, fired = await queries.with_fired_events(session, where)
             return [
                 r.id for r in reports if due_events(r, fired.get(r.id, {}), now, self._calendar, self._policy)
             ]
@@ -189,12 +177,7 @@ class SlaScheduler:
         """Fire what is due for one report in one transaction, the report row locked."""
         async with self._db.session() as session:
             # The lock orders us with operator actions (a citizen's "not solved" vs the autoclose).
-            report = await session.scalar(
-                select(Report)
-                .where(Report.id == report_id)
-                .options(selectinload(Report.history))
-                .with_for_update()
-            )
+            report = await queries.locked(session, report_id)
             if report is None:
                 return []
             rows = await session.execute(

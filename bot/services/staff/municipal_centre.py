@@ -5,15 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-
 from bot.core.clock import Clock
+from bot.services.reports import queries
 from bot.services.reports.lifecycle import OPEN_STATUSES
 from bot.services.staff.audit import AuditAction, record
 from bot.services.staff.registry import StaffService
 from bot.services.staff.roles import Principal, Right
 from storage.db import Database
-from storage.models import Report
 
 LIST_LIMIT = 50
 
@@ -50,14 +48,8 @@ class MunicipalCentre:
         """Open reports of the municipality, newest first; NotAllowed for anyone but its МЦУ or an admin."""
         async with self._db.session() as session:
             grant = await self._staff.require(who, Right.READ_MUNICIPALITY, municipality_id, session=session)
-            rows = await session.scalars(
-                select(Report)
-                .where(
-                    Report.municipality_id == municipality_id,
-                    Report.status.in_([s.value for s in OPEN_STATUSES]),
-                )
-                .order_by(Report.id.desc())
-                .limit(LIST_LIMIT)
+            rows = await queries.open_in_municipality(
+                session, municipality_id, [s.value for s in OPEN_STATUSES], limit=LIST_LIMIT
             )
             lines = [
                 ReportLine(
