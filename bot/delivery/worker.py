@@ -71,6 +71,10 @@ class OutboxWorker:
         self._concurrency = concurrency
         self._notices: NoticePolicy = notices or NoNotices()
 
+    def messenger(self, platform: str) -> Messenger:
+        """The messenger this worker sends `platform`'s rows through."""
+        return self._messengers[platform]
+
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set; a briefly unavailable database is waited out, never fatal."""
         ahead: asyncio.Task[Claim] | None = None
