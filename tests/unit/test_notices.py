@@ -32,7 +32,7 @@ from storage.models import (
     RoutingRule,
     Subscription,
 )
-from tests.conftest import START
+from tests.harness.settings import START
 
 EKB = ZoneInfo("Asia/Yekaterinburg")
 

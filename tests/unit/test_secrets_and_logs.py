@@ -32,7 +32,7 @@ from bot.delivery.outbox import Delivery, Failed, Kind, Outcome, Unreachable, en
 from bot.sandbox.telegram import FakeTelegramServer
 from handlers.telegram.callbacks import callback_signer
 from storage.models import OutboxMessage, Report
-from tests.conftest import START, make_settings
+from tests.harness.settings import START, make_settings
 from tests.harness.telegram import make_bot
 
 TG_TOKEN = "123456789:" + "A" * 35
