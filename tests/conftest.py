@@ -3,12 +3,14 @@ stores and a movable clock. Drivers and builders live in tests/harness."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import io
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.core.clock import ManualClock
+from tests.harness.secrets import scrubbed_stream
 from tests.harness.settings import START, AppBuilder, AppFactory
 from tests.harness.stores import postgres_url, redis_url, reset_postgres
 
@@ -49,3 +51,10 @@ def state_kind(request: pytest.FixtureRequest) -> str:
     if request.param == "redis" and redis_url() is None:
         pytest.skip("Redis not configured (REDIS_URL)")
     return str(request.param)
+
+
+@pytest.fixture
+def scrubbed_logs() -> Iterator[io.StringIO]:
+    """The stream our logging setup writes to (``tests.harness.secrets.install``); undone afterwards."""
+    with scrubbed_stream() as stream:
+        yield stream
