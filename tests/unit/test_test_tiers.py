@@ -170,7 +170,7 @@ def _plant(root: Path, files: Mapping[str, str]) -> Path:
     return root
 
 
-def test_self_test_a_clean_tree_reports_nothing(tmp_path: Path) -> None:
+def test_self_test_a_clean_test_tree_reports_nothing(tmp_path: Path) -> None:
     assert check_tiers(_plant(tmp_path, CLEAN_TREE)) == []
 
 
