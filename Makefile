@@ -31,6 +31,10 @@ test: $(STAMP) lint typecheck
 	if $(PY) scripts/port_open.py 127.0.0.1 6379; then export REDIS_URL="$${REDIS_URL:-$(REDIS_TEST_URL)}"; else echo "Redis not reachable: its tests will be skipped"; fi; \
 	$(VENV)/bin/pytest -q
 
+# The pure tier only: no database, Redis, subprocess or socket (seconds).
+unit: $(STAMP)
+	$(VENV)/bin/pytest -q tests/unit
+
 bench: $(STAMP)
 	$(PY) bench/classify.py
 	$(PY) bench/notices.py

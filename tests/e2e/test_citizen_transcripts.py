@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from bot.app.wiring import App
 from storage.models import Citizen, Report, StatusChange
-from tests.e2e.citizens import Citizen as CitizenClient
-from tests.e2e.citizens import messenger
+from tests.harness.citizens import Citizen as CitizenClient
+from tests.harness.citizens import messenger
 
 HEATING = (
     "Добрый день! В доме по улице Малышева, 30 уже неделю нет горячей воды и отопления, "

@@ -14,7 +14,7 @@ from bot.sandbox.telegram import FakeChat, FakeTelegramServer, FakeUser, SentMes
 from bot.services.staff.audit import AuditQuery, audit_events
 from bot.services.staff.roles import Principal
 from storage.models import Notice, OutboxMessage
-from tests.e2e.test_comms import (
+from tests.harness.comms import (
     WATER,
     bind,
     comms_chat,
@@ -27,9 +27,8 @@ from tests.e2e.test_comms import (
     settled,
     staff_roles,
 )
-from tests.e2e.test_operator_loop import wire
-from tests.harness.telegram import polling
-from tests.unit.test_notice_approval import seed_subscribers
+from tests.harness.seeds import seed_subscribers
+from tests.harness.telegram import polling, wire
 
 # Fluent prints numbers the Russian way: thousands apart by a no-break space.
 FIVE_THOUSAND = "5\u00a0000"

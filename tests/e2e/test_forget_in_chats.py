@@ -12,8 +12,8 @@ from bot.app.wiring import App
 from bot.sandbox.telegram import FakeTelegramServer, FakeUser
 from bot.services.chats import bind_chat
 from storage.models import Base, Report, ReportThread
-from tests.e2e.test_operator_trust import wire
 from tests.harness.telegram import polling
+from tests.harness.telegram import wire_on_clock as wire
 
 EMAIL = "ivan.petrov@example.com"
 PHONE = "+79120000001"

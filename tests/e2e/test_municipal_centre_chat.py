@@ -8,8 +8,8 @@ from typing import Any
 from bot.app.wiring import App
 from bot.sandbox.telegram import FakeTelegramServer, FakeUser
 from bot.services.staff.roles import Principal
-from tests.e2e.test_operator_loop import HEATING, deliver_all, file_report, wire
-from tests.harness.telegram import polling
+from tests.harness.reports import HEATING, file_report
+from tests.harness.telegram import deliver_all, polling, wire
 
 
 async def tell_bot(user: FakeUser, text: str) -> str:

@@ -125,10 +125,10 @@ async def test_killed_mid_notice_skips_nobody_and_repeats_only_telegram_sends_in
         # First life: both workers die right after a send went out and before it was recorded.
         doomed = [
             app.outbox_worker(
-                {"tg": KillAfter(tg_worker._messengers["tg"], 25, asyncio.Event())}, batch=20, concurrency=4
+                {"tg": KillAfter(tg_worker.messenger("tg"), 25, asyncio.Event())}, batch=20, concurrency=4
             ),
             app.outbox_worker(
-                {"vk": KillAfterBatch(vk_worker._messengers["vk"], 1, asyncio.Event())},
+                {"vk": KillAfterBatch(vk_worker.messenger("vk"), 1, asyncio.Event())},
                 batch=50,
                 concurrency=4,
             ),

@@ -6,63 +6,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from aiogram import Bot, Dispatcher
 from sqlalchemy import select
 
-from bot.app.telegram import build_bot, build_delivery, build_dispatcher
 from bot.app.wiring import App
-from bot.delivery.worker import OutboxWorker
 from bot.sandbox.telegram import FakeChat, FakeTelegramServer, FakeUser
 from bot.services.staff.roles import Principal
-from handlers.telegram.callbacks import CallbackSigner, callback_signer
 from storage.models import OutboxMessage, Report, ReportThread, StatusChange
-from tests.harness.telegram import polling
-
-HEATING = "В доме по улице Малышева, 30 неделю нет отопления, батареи холодные, УК не отвечает на звонки."
-EKB = (56.8389, 60.6057)
-
-
-def wire(server: FakeTelegramServer, app: App) -> tuple[Bot, CallbackSigner, Dispatcher, OutboxWorker]:
-    """Our own Telegram wiring pointed at the local server; rate limits lifted for speed."""
-    bot = build_bot(server.token, server.base_url)
-    signer = callback_signer(server.token)
-    dispatcher = build_dispatcher(app, skip_repeats=False, signer=signer)
-    worker = build_delivery(app, bot, signer, global_rate=1000.0, chat_rate=1000.0, group_rate=1000.0)
-    return bot, signer, dispatcher, worker
-
-
-async def deliver_all(worker: OutboxWorker) -> int:
-    """Run the outbox until nothing is due (bounded)."""
-    total = 0
-    for _ in range(20):
-        handled = await worker.run_once()
-        total += handled
-        if handled == 0:
-            return total
-    raise AssertionError("the outbox did not drain")
-
-
-async def file_report(user: FakeUser) -> None:
-    await user.send_command("/start")
-    await user.replies()
-    await user.press("✅ Согласен(на)")
-    await user.replies()
-    await user.press("📝 Сообщить о проблеме")
-    await user.replies()
-    await user.send_text(HEATING)
-    await user.replies()
-    await user.send_album(2)
-    await user.replies()
-    await user.press("➡️ Далее")
-    await user.replies()
-    await user.tap_reply_button("📍 Отправить геопозицию", lat=EKB[0], lon=EKB[1])
-    await user.replies()
-    await user.press("ЖКХ", contains=True)
-    await user.replies()
-    await user.tap_reply_button("📱 Поделиться номером", phone="+79120000001")
-    await user.replies()
-    await user.press("✅ Отправить")
-    await user.replies()
+from tests.harness.reports import HEATING, file_report
+from tests.harness.telegram import deliver_all, polling, wire
 
 
 def texts(user: FakeUser) -> list[str]:

@@ -7,33 +7,21 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from aiogram import Bot, Dispatcher
 from sqlalchemy import select
 
-from bot.app.telegram import build_bot, build_delivery, build_dispatcher
 from bot.app.wiring import App
-from bot.delivery.worker import OutboxWorker
 from bot.sandbox.telegram import ApiCall, FakeChat, FakeTelegramServer, FakeUser, SentMessage
 from bot.services.chats import bind_chat
 from bot.services.staff.audit import AuditQuery, audit_events
 from bot.services.staff.roles import Principal
-from handlers.telegram.callbacks import CallbackSigner, callback_signer
 from storage.models import OperatorChat, Report, ReportThread
-from tests.e2e.test_operator_loop import deliver_all, file_report
-from tests.harness.telegram import polling
+from tests.harness.reports import file_report
+from tests.harness.telegram import deliver_all, polling
+from tests.harness.telegram import wire_on_clock as wire
 
 PHONE = "+79120000001"  # what file_report shares
 SHOW_PHONE = "📞 Показать телефон"
 TAKE = "🙋 Взять в работу"
-
-
-def wire(server: FakeTelegramServer, app: App) -> tuple[Bot, CallbackSigner, Dispatcher, OutboxWorker]:
-    """Our Telegram wiring; the buttons' expiry follows the test's movable clock."""
-    bot = build_bot(server.token, server.base_url)
-    signer = callback_signer(server.token, app.services.clock)
-    dispatcher = build_dispatcher(app, skip_repeats=False, signer=signer)
-    worker = build_delivery(app, bot, signer, global_rate=1000.0, chat_rate=1000.0, group_rate=1000.0)
-    return bot, signer, dispatcher, worker
 
 
 async def press(server: FakeTelegramServer, chat: FakeChat, user: FakeUser, label: str) -> ApiCall:

@@ -1,13 +1,15 @@
 """`python -m bot run` as a real process: polls a local Bot API server, answers, serves /healthz,
-and stops cleanly on SIGINT."""
+and stops cleanly on SIGINT; without a token it exits 2 with one line."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import signal
+import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -89,3 +91,17 @@ async def test_run_with_only_vk_long_polls_and_answers(tmp_path: Path, unused_tc
         assert code == 0
         # The long-poll position is kept where configured, not in the working directory.
         assert (tmp_path / "vk-state" / "bot-polling").is_dir()
+
+
+def test_run_without_token_exits_2_with_one_line(tmp_path: Any) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT)},
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "TELEGRAM_BOT_TOKEN" in result.stderr

@@ -25,8 +25,8 @@ from storage.models import (
     StaffInvite,
     StaffRole,
 )
-from tests.e2e.test_operator_loop import HEATING, deliver_all, file_report, wire
-from tests.harness.telegram import polling
+from tests.harness.reports import HEATING, file_report
+from tests.harness.telegram import deliver_all, polling, wire
 
 WATCHED = (OperatorChat, CommsChat, Notice, OutboxMessage, StaffRole, StaffInvite)
 ADMINS_ONLY = "только администратор ЦУР"

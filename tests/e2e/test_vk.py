@@ -31,7 +31,7 @@ from bot.services.staff.roles import Principal
 from handlers.telegram.callbacks import callback_signer
 from handlers.vk.messenger import VkMessenger
 from storage.models import Citizen, OutboxMessage, Report, ReportThread
-from tests.e2e.citizens import VkCitizen, vk_long_poll
+from tests.harness.citizens import VkCitizen, vk_long_poll
 from tests.harness.telegram import polling
 
 HEATING = "В доме по улице Малышева, 30 неделю нет отопления, батареи холодные, УК не отвечает на звонки."

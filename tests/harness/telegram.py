@@ -1,5 +1,6 @@
-"""The aiogram side of the Telegram sandbox: a real ``Bot`` pointed at a FakeTelegramServer and
-a polling block (the sandbox itself speaks HTTP only and imports no aiogram)."""
+"""The aiogram side of the Telegram sandbox: a real ``Bot`` pointed at a FakeTelegramServer, a
+polling block, and our own Telegram wiring (dispatcher, signer, outbox worker) aimed at the server
+(the sandbox itself speaks HTTP only and imports no aiogram)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,11 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
+from bot.app.telegram import build_bot, build_delivery, build_dispatcher
+from bot.app.wiring import App
+from bot.delivery.worker import OutboxWorker
 from bot.sandbox.telegram import FakeTelegramServer
+from handlers.telegram.callbacks import CallbackSigner, callback_signer
 
 
 class LocalAiohttpSession(AiohttpSession):
@@ -66,3 +71,34 @@ async def polling(
                 task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def wire(server: FakeTelegramServer, app: App) -> tuple[Bot, CallbackSigner, Dispatcher, OutboxWorker]:
+    """Our own Telegram wiring pointed at the local server; rate limits lifted for speed."""
+    bot = build_bot(server.token, server.base_url)
+    signer = callback_signer(server.token)
+    dispatcher = build_dispatcher(app, skip_repeats=False, signer=signer)
+    worker = build_delivery(app, bot, signer, global_rate=1000.0, chat_rate=1000.0, group_rate=1000.0)
+    return bot, signer, dispatcher, worker
+
+
+async def deliver_all(worker: OutboxWorker) -> int:
+    """Run the outbox until nothing is due (bounded)."""
+    total = 0
+    for _ in range(20):
+        handled = await worker.run_once()
+        total += handled
+        if handled == 0:
+            return total
+    raise AssertionError("the outbox did not drain")
+
+
+def wire_on_clock(
+    server: FakeTelegramServer, app: App
+) -> tuple[Bot, CallbackSigner, Dispatcher, OutboxWorker]:
+    """Our Telegram wiring; the buttons' expiry follows the test's movable clock."""
+    bot = build_bot(server.token, server.base_url)
+    signer = callback_signer(server.token, app.services.clock)
+    dispatcher = build_dispatcher(app, skip_repeats=False, signer=signer)
+    worker = build_delivery(app, bot, signer, global_rate=1000.0, chat_rate=1000.0, group_rate=1000.0)
+    return bot, signer, dispatcher, worker

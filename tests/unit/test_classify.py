@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.classify import Classifier, Prediction, load_classifier
-from bot.classify.build import build_model, dumps_model, write_model
+from bot.classify.build import dumps_model
 from bot.classify.cli import run_classify_cli
 from bot.classify.examples import read_sectors
 from bot.classify.features import stem, tokenize
-from bot.classify.model import DEFAULT_MODEL_PATH
 
 # Written for these tests; none of them is in the seed corpus.
 MESSY_TEXTS: dict[str, list[str]] = {
@@ -287,18 +286,6 @@ def test_cli_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run_classify_cli(["--no-such-flag"], io.StringIO(), stdout) == 2
     assert capsys.readouterr().err
     assert stdout.getvalue() == ""
-
-
-def test_build_is_deterministic_and_committed_model_is_fresh(tmp_path: Path) -> None:
-    first, second = tmp_path / "a.json", tmp_path / "b.json"
-    write_model(first, build_model())
-    write_model(second, build_model())
-    assert first.read_bytes() == second.read_bytes()
-    assert first.read_bytes() == DEFAULT_MODEL_PATH.read_bytes(), (
-        "bot/classify/model.json is stale: run `python -m bot.classify.build`"
-    )
-    # The written file must load and agree with the in-memory model.
-    assert Classifier.load(first).predict("нет воды").sector == Classifier.load().predict("нет воды").sector
 
 
 def test_dumps_model_is_canonical() -> None:

@@ -19,7 +19,8 @@ from bot.services.chats import bind_chat
 from bot.services.citizens.contacts_mask import mask_contacts
 from bot.services.reports.access import Actor
 from storage.models import Base, LinkCode, OutboxMessage, Report, StatusChange, Subscription
-from tests.conftest import Chat, redis_url
+from tests.harness.chat import Chat
+from tests.harness.stores import redis_url
 
 USER_ID = "555123"
 PHONE = "+79120000001"

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import func, select, update
 
 from bot.__main__ import main
 from bot.app.wiring import App
@@ -18,8 +18,8 @@ from bot.services.notices.service import NoticeStateError
 from bot.services.staff.audit import AuditQuery, audit_events
 from bot.services.staff.roles import NotAllowed, Principal
 from storage.db import Database
-from storage.models import Citizen, Notice, OutboxMessage, Subscription
-from tests.conftest import START
+from storage.models import Notice, OutboxMessage
+from tests.harness.seeds import seed_subscribers
 
 SHELL = Principal.shell()
 BORIS = Principal.telegram(701, "Борис")  # comms: composes
@@ -28,32 +28,6 @@ ANNA = Principal.telegram(703, "Анна")  # admin
 OLEG = Principal.telegram(704, "Олег")  # an operator of a body: no right here
 EKB = Audience(municipalities=("ekaterinburg",))
 WATER = "24 ноября с 10:00 до 18:00 не будет горячей воды."
-
-
-async def seed_subscribers(db: Database, count: int, first: int = 900_000) -> None:
-    """`count` more Telegram subscribers of Yekaterinburg: one bulk insert each for citizens and
-    subscriptions, so thousands take a moment."""
-    async with db.session() as session:
-        await session.execute(
-            insert(Citizen),
-            [
-                {
-                    "platform": "tg",
-                    "platform_user_id": str(first + i),
-                    "language": "ru",
-                    "consent_at": START,
-                }
-                for i in range(count)
-            ],
-        )
-        await session.execute(
-            insert(Subscription).from_select(
-                ["citizen_id", "scope", "value"],
-                select(Citizen.id, literal("municipality"), literal("ekaterinburg")).where(
-                    ~select(Subscription.id).where(Subscription.citizen_id == Citizen.id).exists()
-                ),
-            )
-        )
 
 
 async def registry(app: App) -> None:

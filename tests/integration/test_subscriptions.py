@@ -15,7 +15,7 @@ from bot.core.messages import MAX_BUTTON_ID_BYTES
 from bot.services.citizens.subscriptions import ALL, MUNICIPALITY, SECTOR, Subscriptions, SubscriptionService
 from dialogs.notices_screens import PAGE_SIZE, short_name
 from storage.models import Citizen, Subscription
-from tests.conftest import Chat
+from tests.harness.chat import Chat
 
 HEATING = (
     "В квартире уже неделю нет отопления, батареи ледяные, дома +14. "

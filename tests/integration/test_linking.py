@@ -13,7 +13,7 @@ from bot.app.wiring import App
 from bot.core.clock import ManualClock
 from bot.services.citizens.accounts import LINK_ALPHABET, LinkResult, normalize_code
 from storage.models import Citizen, LinkCode, OutboxMessage, Report
-from tests.conftest import Chat
+from tests.harness.chat import Chat
 
 HEATING = (
     "В квартире уже неделю нет отопления, батареи ледяные, дома +14. "

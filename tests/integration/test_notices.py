@@ -18,11 +18,10 @@ from bot.__main__ import main
 from bot.app.wiring import App
 from bot.core.clock import ManualClock
 from bot.core.config import PROJECT_ROOT
-from bot.core.i18n import Translator
 from bot.core.messages import View
 from bot.delivery.outbox import Kind, enqueue, envelope
 from bot.delivery.ports import Delivery, Outcome, Sent
-from bot.services.notices.content import Audience, NoticeDraft, NoticeKind, notice_views, quiet_until
+from bot.services.notices.content import Audience, NoticeDraft, NoticeKind
 from storage.db import Database
 from storage.models import (
     Citizen,
@@ -33,7 +32,7 @@ from storage.models import (
     RoutingRule,
     Subscription,
 )
-from tests.conftest import START
+from tests.harness.settings import START
 
 EKB = ZoneInfo("Asia/Yekaterinburg")
 
@@ -179,19 +178,6 @@ async def test_a_linked_person_hears_on_a_reachable_account(database_url: str, a
     }
     assert await users_of(app, Audience(everyone=True, platforms=("tg",))) == {"tg-roads"}
     assert await app.notices.count(Audience(everyone=True)) == 2
-
-
-def test_quiet_until() -> None:
-    def at(hour: int, minute: int = 0) -> datetime:
-        return datetime(2026, 11, 24, hour, minute, tzinfo=EKB).astimezone(UTC)
-
-    assert quiet_until(at(23, 30), 22, 8, EKB) == at(8) + timedelta(days=1)
-    assert quiet_until(at(7, 59), 22, 8, EKB) == at(8)
-    assert quiet_until(at(8), 22, 8, EKB) is None
-    assert quiet_until(at(21, 59), 22, 8, EKB) is None
-    assert quiet_until(at(14), 13, 15, EKB) == at(15)
-    assert quiet_until(at(3), None, None, EKB) is None
-    assert quiet_until(at(3), 5, 5, EKB) is None
 
 
 async def due_times(app: App, notice_id: int) -> dict[str, datetime]:
@@ -400,23 +386,6 @@ async def test_a_notice_is_done_when_nothing_is_left(
     assert await app.notices.get(999) is None
 
 
-def test_audience_round_trips_through_json() -> None:
-    audience = Audience(municipalities=("ekaterinburg",), sectors=("roads", "*"), platforms=("vk",))
-    assert Audience.from_json(audience.to_json()) == audience
-    assert Audience.from_json({"reports": ["2026-000001"]}) == Audience(reports=("2026-000001",))
-    assert Audience().is_empty() and Audience(platforms=("tg",)).is_empty()
-    assert not Audience(everyone=True).is_empty() and not Audience(reports=("1",)).is_empty()
-
-
-def test_fact_check_layout() -> None:
-    translator = Translator()
-    [view] = notice_views("factcheck", "Вода соответствует нормам.", "В водопроводе яд", "Роспотребнадзор")
-    text = "\n".join(translator.text("ru", line.key, line.args) for line in view.lines)
-    assert text.index("Проверка фактов") < text.index("В водопроводе яд") < text.index("Факты")
-    assert "Источник: Роспотребнадзор" in text
-    assert [b.id for b in view.all_buttons()] == ["ns:off"]
-
-
 def test_cli_dry_run_send_and_status(tmp_path: Path) -> None:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -589,13 +558,6 @@ def test_cli_in_process(
     assert cli("comms", "-1001234")[0] == 0
     [chat] = asyncio.run(_read(url, CommsChat))
     assert (chat.chat_id, chat.bound_by) == (-1001234, "cli")
-
-
-@pytest.mark.parametrize("kind", list(NoticeKind))
-def test_every_kind_has_a_header_in_both_languages(kind: NoticeKind) -> None:
-    translator = Translator()
-    for lang in ("ru", "en"):
-        assert translator.has(lang, f"notice-head-{kind.value}")
 
 
 async def queue_answer(app: App, key: str, target: str) -> None:

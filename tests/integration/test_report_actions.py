@@ -14,7 +14,7 @@ from bot.services.reports.access import ActionRefused, Actor
 from bot.services.reports.filing import ReportDraft
 from bot.services.staff.roles import Principal
 from storage.models import OutboxMessage, Report
-from tests.conftest import Chat
+from tests.harness.chat import Chat
 
 OPS_CHAT = -100_1
 TSUR_CHAT = -100_2

@@ -6,45 +6,32 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import logging
 import os
 import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from bot.app.runtime import check_settings
 from bot.app.telegram import build_dispatcher
 from bot.app.vk import build_vk, vk_callback_handler
 from bot.app.wiring import App
-from bot.core.config import ConfigError
-from bot.core.messages import Text, View
-from bot.core.redaction import RedactingFilter, forget_secrets, redact, setup_logging
-from bot.delivery.outbox import Kind, enqueue, envelope
-from bot.delivery.ports import Delivery, Failed, Outcome, Unreachable
 from bot.sandbox.telegram import FakeTelegramServer
 from handlers.telegram.callbacks import callback_signer
-from storage.models import OutboxMessage, Report
-from tests.conftest import START, make_settings
+from tests.harness.secrets import (
+    DB_PASSWORD,
+    GOOD_TG_SECRET,
+    GOOD_VK_SECRET,
+    TG_TOKEN,
+    VK_TOKEN,
+    install,
+    log,
+)
 from tests.harness.telegram import make_bot
-
-TG_TOKEN = "123456789:" + "A" * 35
-VK_TOKEN = "vk1.a." + "Zq9" * 30
-GOOD_TG_SECRET = "tsur-webhook_secret-2026"
-GOOD_VK_SECRET = "tsurCallbackSecret2026"
-PHONE = "+79120000001"
-DB_PASSWORD = "hunter2-pass"
-
-log = logging.getLogger("tests.secrets")
-
 
 # ------------------------------------------------------------------ start-up refuses weak secrets
 
@@ -116,24 +103,6 @@ def test_webhook_start_refuses_weak_secrets(
     assert not (tmp_path / "tsur.sqlite3").exists()
 
 
-def test_polling_needs_no_secrets(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'tsur.sqlite3'}"
-    settings = make_settings(url, telegram_bot_token=TG_TOKEN, vk_bot_token=VK_TOKEN)
-    assert check_settings(settings, webhook=False) == (TG_TOKEN, VK_TOKEN)
-    with pytest.raises(ConfigError, match="WEBHOOK_BASE_URL"):
-        check_settings(settings, webhook=True)
-    good = make_settings(
-        url,
-        telegram_bot_token=TG_TOKEN,
-        vk_bot_token=VK_TOKEN,
-        webhook_base_url="https://bot.example.org",
-        webhook_secret=GOOD_TG_SECRET,
-        vk_callback_secret=GOOD_VK_SECRET,
-        vk_confirmation_code="a1b2c3d4",
-    )
-    assert check_settings(good, webhook=True) == (TG_TOKEN, VK_TOKEN)
-
-
 # ------------------------------------------------------------------ forged webhook requests: 403
 
 
@@ -203,27 +172,6 @@ async def test_vk_callback_refuses_any_wrong_secret_with_403(
 # ------------------------------------------------------------------ logs and stored errors
 
 
-@pytest.fixture
-def scrubbed_logs() -> Iterator[io.StringIO]:
-    """The stream our logging setup writes to; the setup itself is undone afterwards."""
-    stream = io.StringIO()
-    root = logging.getLogger()
-    level = root.level
-    yield stream
-    for handler in list(root.handlers):
-        if getattr(handler, "stream", None) is stream:
-            root.removeHandler(handler)
-        for found in [f for f in handler.filters if isinstance(f, RedactingFilter)]:
-            handler.removeFilter(found)
-    root.setLevel(level)
-    forget_secrets()
-
-
-def install(stream: io.StringIO) -> None:
-    # Inside the test body: pytest's caplog handler for this phase is on the root logger by now.
-    setup_logging("INFO", stream=stream, secrets=[VK_TOKEN, GOOD_TG_SECRET])
-
-
 async def test_download_error_logs_no_token(
     caplog: pytest.LogCaptureFixture, scrubbed_logs: io.StringIO
 ) -> None:
@@ -248,93 +196,3 @@ async def test_download_error_logs_no_token(
         assert "123456789:***" in text  # the bot id stays: it says which bot
         for secret in (secret_part, VK_TOKEN, DB_PASSWORD):
             assert secret not in text, text
-
-
-async def test_sql_error_logs_no_parameters(
-    database_url: str, app_factory: Any, caplog: pytest.LogCaptureFixture, scrubbed_logs: io.StringIO
-) -> None:
-    install(scrubbed_logs)
-    app: App = await app_factory(database_url)
-    body = app.services.catalog.route("housing", "ekaterinburg")
-
-    def report() -> Report:
-        return Report(
-            intake_key="draft-ivan-petrov",
-            platform="tg",
-            text="Нет света, звоните Ивану Петрову",
-            sector_id="housing",
-            body_id=body,
-            status="routed",
-            phone=PHONE,
-            language="ru",
-            first_reaction_due=START,
-            answer_due=START + timedelta(days=7),
-        )
-
-    async with app.db.session() as session:
-        session.add(report())
-    with pytest.raises(IntegrityError):
-        try:
-            async with app.db.session() as session:
-                session.add(report())
-        except IntegrityError:
-            log.exception("filing failed")
-            raise
-    for text in (caplog.text, scrubbed_logs.getvalue()):
-        assert "filing failed" in text and "IntegrityError" in text
-        for value in (PHONE, "79120000001", "draft-ivan-petrov", "Ивану Петрову"):
-            assert value not in text, text
-
-
-class FailingMessenger:
-    """Telegram answering like a broken network: the error text holds the file URL with the token."""
-
-    platform = "tg"
-
-    def __init__(self, outcome: Outcome) -> None:
-        self.outcome = outcome
-
-    async def deliver(self, delivery: Delivery) -> Outcome:
-        return self.outcome
-
-
-@pytest.mark.parametrize(
-    "outcome",
-    [
-        Failed(f"ClientResponseError: 404, url='https://api.telegram.org/file/bot{TG_TOKEN}/photos/1.jpg'"),
-        Unreachable(f"Forbidden at https://api.telegram.org/bot{TG_TOKEN}/sendMessage"),
-    ],
-)
-async def test_outbox_stores_errors_without_tokens(
-    sqlite_url: str, app_factory: Any, outcome: Outcome
-) -> None:
-    app: App = await app_factory(sqlite_url)
-    async with app.db.session() as session:
-        await enqueue(
-            session,
-            key="k1",
-            platform="tg",
-            kind=Kind.DIRECT,
-            target="700",
-            payload=envelope([View((Text("op-card"),))], "ru"),
-            now=app.services.clock.now(),
-        )
-    await app.outbox_worker({"tg": FailingMessenger(outcome)}).run_once()
-    async with app.db.session() as session:
-        row = await session.scalar(select(OutboxMessage))
-    assert row is not None and row.last_error is not None
-    assert TG_TOKEN not in row.last_error and "123456789:***" in row.last_error
-
-
-def test_redact() -> None:
-    assert (
-        redact(f"https://api.telegram.org/file/bot{TG_TOKEN}/x")
-        == "https://api.telegram.org/file/bot123456789:***/x"
-    )
-    assert redact("redis://:pa55word@cache:6379/0") == "redis://:***@cache:6379/0"
-    assert (
-        redact("postgresql+asyncpg://postgres@127.0.0.1:5432/test")
-        == "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-    )
-    assert redact("DETAIL:  Key (phone)=(+79120000001) already exists.\nnext") == "DETAIL: ***\nnext"
-    assert redact("http://127.0.0.1:8080/healthz at 12:30:45") == "http://127.0.0.1:8080/healthz at 12:30:45"

@@ -14,7 +14,8 @@ from sqlalchemy.exc import OperationalError
 from bot.app.wiring import App
 from bot.core.clock import ManualClock
 from storage.models import Citizen, DialogStateRow, Report, StatusChange
-from tests.conftest import Chat, make_state
+from tests.harness.chat import Chat
+from tests.harness.stores import make_state
 
 HEATING = (
     "В квартире уже неделю нет отопления, батареи ледяные, дома +14. "

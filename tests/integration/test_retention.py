@@ -21,7 +21,7 @@ from bot.core.clock import ManualClock
 from bot.services.retention import RetentionPurge
 from storage.db import Database
 from storage.models import DialogStateRow, OutboxMessage, ProcessedUpdate
-from tests.conftest import make_settings
+from tests.harness.settings import make_settings
 
 MINUTE = timedelta(minutes=1)
 DRAFTS, UPDATES, OUTBOX = timedelta(days=30), timedelta(days=14), timedelta(days=90)
