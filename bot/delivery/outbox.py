@@ -10,13 +10,13 @@ mid-send leaves its rows leased, and they are sent again once the lease runs out
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.messages import Ask, Button, Text, View
@@ -95,6 +95,49 @@ def views_of(payload: dict[str, Any]) -> list[View]:
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """One message for `enqueue_many`: the same fields `enqueue` takes."""
+
+    key: str
+    platform: str
+    kind: Kind
+    target: str
+    payload: dict[str, Any]
+    not_before: datetime | None = None
+    report_id: int | None = None
+    notice_id: int | None = None
+
+
+def _values(message: Queued, now: datetime) -> dict[str, Any]:
+    return {
+        "idempotency_key": message.key,
+        "platform": message.platform,
+        "kind": message.kind.value,
+        "target": message.target,
+        "report_id": message.report_id,
+        "notice_id": message.notice_id,
+        "payload": message.payload,
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": message.not_before or now,
+        "created_at": now,
+    }
+
+
+def _insert_new_keys(session: AsyncSession) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that skips keys queued before.
+
+    Two transactions racing with one key: ON CONFLICT DO NOTHING keeps the loser's transaction
+    alive. A SAVEPOINT would do on PostgreSQL, but on SQLite (pysqlite opens transactions lazily)
+    a savepoint that is the first write becomes the outer transaction and RELEASE commits it,
+    so the message would survive a rollback of the change that caused it.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(OutboxMessage).on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key])
+
+
 async def enqueue(
     session: AsyncSession,
     *,
@@ -111,32 +154,16 @@ async def enqueue(
     exists = await session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key))
     if exists is not None:
         return False
-    values: dict[str, Any] = {
-        "idempotency_key": key,
-        "platform": platform,
-        "kind": kind.value,
-        "target": target,
-        "report_id": report_id,
-        "payload": payload,
-        "status": PENDING,
-        "attempts": 0,
-        "next_attempt_at": not_before or now,
-        "created_at": now,
-    }
-    # Two transactions racing with one key: ON CONFLICT DO NOTHING keeps the loser's transaction
-    # alive. A SAVEPOINT would do on PostgreSQL, but on SQLite (pysqlite opens transactions lazily)
-    # a savepoint that is the first write becomes the outer transaction and RELEASE commits it,
-    # so the message would survive a rollback of the change that caused it.
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(OutboxMessage)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=[OutboxMessage.idempotency_key])
-        .returning(OutboxMessage.id)
-    )
+    message = Queued(key, platform, kind, target, payload, not_before=not_before, report_id=report_id)
+    statement = _insert_new_keys(session).values(**_values(message, now)).returning(OutboxMessage.id)
     inserted = (await session.execute(statement)).scalar_one_or_none()
     return inserted is not None
+
+
+async def enqueue_many(session: AsyncSession, messages: Sequence[Queued], *, now: datetime) -> None:
+    """Add many messages in one multi-row INSERT in the caller's transaction; known keys are skipped."""
+    if messages:
+        await session.execute(_insert_new_keys(session), [_values(message, now) for message in messages])
 
 
 def recipient_id(platform: str, target: str) -> str:

@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.messages import View
-from bot.delivery.outbox import Kind, enqueue, envelope
+from bot.delivery.outbox import Kind, Queued, enqueue, enqueue_many, envelope
 
 TELEGRAM = "tg"
 STAFF_LANGUAGE = "ru"
@@ -135,5 +136,30 @@ async def card_update(
         target=body_id,
         payload={"report_id": report_id},
         report_id=report_id,
+        now=now,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeCopy:
+    """One citizen's copy of a notice; the payload says how to render it when it is sent."""
+
+    key: str
+    platform: str
+    user_id: str
+    payload: dict[str, Any]
+    due: datetime
+
+
+async def notice_copies(
+    session: AsyncSession, *, notice_id: int, copies: Sequence[NoticeCopy], now: datetime
+) -> None:
+    """Queue a batch of a notice's copies to citizens in one INSERT; keys queued before are skipped."""
+    await enqueue_many(
+        session,
+        [
+            Queued(c.key, c.platform, Kind.CITIZEN, c.user_id, c.payload, c.due, notice_id=notice_id)
+            for c in copies
+        ],
         now=now,
     )

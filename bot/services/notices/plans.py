@@ -16,12 +16,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, func, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
-from bot.delivery.outbox import DEAD, PENDING, SENT, UNREACHABLE, Kind
+from bot.delivery.outbox import DEAD, PENDING, SENT, UNREACHABLE
+from bot.delivery.postbox import NoticeCopy, notice_copies
 from bot.services.notices.content import (
     Audience,
     NoticeDraft,
@@ -164,13 +163,9 @@ class NoticePlans:
                 Citizen.quiet_to,
             ).join(chosen, chosen.c.id == Citizen.id)
         )
-        insert = sqlite_insert if self._db.is_sqlite else postgresql_insert
-        statement = insert(OutboxMessage).on_conflict_do_nothing(
-            index_elements=[OutboxMessage.idempotency_key]
-        )
         # Most citizens share a few quiet-hour settings: each one's end is computed once.
         quiet_ends: dict[tuple[int, int], datetime] = {}
-        rows: list[dict[str, Any]] = []
+        rows: list[NoticeCopy] = []
         for citizen_id, platform, user_id, language, quiet_from, quiet_to in recipients:
             quiet = [quiet_from, quiet_to] if quiet_from is not None and quiet_to is not None else None
             due = start
@@ -179,25 +174,12 @@ class NoticePlans:
                 if pair not in quiet_ends:
                     quiet_ends[pair] = quiet_until(start, quiet_from, quiet_to, self._tz) or start
                 due = quiet_ends[pair]
-            rows.append(
-                {
-                    "idempotency_key": f"notice:{notice.id}:{citizen_id}",
-                    "platform": platform,
-                    "kind": Kind.CITIZEN.value,
-                    "target": user_id,
-                    "notice_id": notice.id,
-                    "payload": {"lang": language, "quiet": quiet, "urgent": urgent},
-                    "status": PENDING,
-                    "attempts": 0,
-                    "next_attempt_at": due,
-                    "created_at": now,
-                }
-            )
+            payload = {"lang": language, "quiet": quiet, "urgent": urgent}
+            rows.append(NoticeCopy(f"notice:{notice.id}:{citizen_id}", platform, user_id, payload, due))
             if len(rows) >= PLAN_CHUNK:
-                await session.execute(statement, rows)
+                await notice_copies(session, notice_id=notice.id, copies=rows, now=now)
                 rows = []
-        if rows:
-            await session.execute(statement, rows)
+        await notice_copies(session, notice_id=notice.id, copies=rows, now=now)
         planned = await session.scalar(
             select(func.count()).select_from(OutboxMessage).where(OutboxMessage.notice_id == notice.id)
         )
