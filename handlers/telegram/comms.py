@@ -25,10 +25,7 @@ administrator of the chat (or have privacy mode off) to read the texts members t
 from __future__ import annotations
 
 import contextlib
-import re
-import secrets
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
@@ -36,36 +33,25 @@ from aiogram.filters import Filter
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.core.i18n import Args, Translator
+from bot.core.messages import Text
 from bot.services.catalog import Catalog
-from bot.services.notices.content import Audience, NoticeKind
+from bot.services.notices.content import Audience
+from dialogs.comms.draft import KINDS, PLATFORMS, Draft, draft_key
 from handlers.telegram.callbacks import CallbackSigner
 from storage.state import StateStore
 
 LANG = "ru"  # the comms team works in Russian
 PREFIX = "cm"
-SOURCE_LIMIT = 500
-KINDS = tuple(NoticeKind)
-PLATFORMS = ("tg", "vk")
 GROUP_TYPES = {"group", "supergroup"}
-
-# Draft steps. The ones in TEXT_STEPS wait for the member's next message.
-KIND, CLAIM, TEXT, SOURCE, AUDIENCE, MUNICIPALITIES, REPORTS, PREVIEW = (
-    "kind",
-    "claim",
-    "text",
-    "source",
-    "audience",
-    "municipalities",
-    "reports",
-    "preview",
-)
-TEXT_STEPS = frozenset({CLAIM, TEXT, SOURCE, MUNICIPALITIES, REPORTS})
-AUDIENCE_STEPS = frozenset({AUDIENCE, MUNICIPALITIES, REPORTS})
-REPORT_NUMBER = re.compile(r"^(\d{2})-(\d{1,12})$")
 
 
 def t(translator: Translator, key: str, args: Args | None = None) -> str:
     return translator.text(LANG, key, args)
+
+
+def lines(translator: Translator, texts: tuple[Text, ...]) -> str:
+    """Platform-neutral lines (from `dialogs.comms`) as one message."""
+    return "\n".join(t(translator, text.key, text.args) for text in texts)
 
 
 # What the person refused is told, by the reason `NotAllowed` gives.
@@ -96,46 +82,7 @@ class CommsCallbacks:
         return InlineKeyboardButton(text=text[:64], callback_data=self.sign(action, ident, chat_id))
 
 
-# ------------------------------------------------------------------------------ the draft
-
-
-@dataclass
-class Draft:
-    """One member's notice in the making, as kept in the state store."""
-
-    serial: int
-    step: str
-    thread: int | None = None
-    kind: str | None = None
-    text: str | None = None
-    claim: str | None = None
-    source: str | None = None
-    photo: str | None = None
-    audience: dict[str, Any] = field(default_factory=lambda: Audience().to_json())
-    # Set once the notice row exists, so a repeated "send" confirms that one instead of a new one.
-    notice_id: int | None = None
-
-    @classmethod
-    def new(cls, thread: int | None) -> Draft:
-        return cls(serial=secrets.randbelow(999_999_999) + 1, step=KIND, thread=thread)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Draft:
-        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
-        return cls(**known)
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def get_audience(self) -> Audience:
-        return Audience.from_json(self.audience)
-
-    def set_audience(self, audience: Audience) -> None:
-        self.audience = audience.to_json()
-
-
-def draft_key(chat_id: int, user_id: int) -> str:
-    return f"comms:{chat_id}:{user_id}"
+# ------------------------------------------------------------------------------ the draft's filters
 
 
 class Composing(Filter):
@@ -300,65 +247,3 @@ class Screen:
 
     async def say(self, key: str, args: Args | None = None) -> Message:
         return await self.send(t(self.translator, key, args))
-
-
-# ------------------------------------------------------------------------------ input parsing
-
-
-def resolve_municipalities(text: str, catalog: Catalog, translator: Translator) -> tuple[list[str], str]:
-    """Municipality ids for a typed list of names or ids, or ([], the problems to show)."""
-    directory = catalog.municipalities
-    found: list[str] = []
-    unknown: list[str] = []
-    problems: list[str] = []
-    for piece in re.split(r"[,;\n]+", text):
-        piece = piece.strip().strip(".")
-        if not piece:
-            continue
-        direct = directory.get(piece) or directory.get(piece.lower())
-        match = directory.by_text(piece)
-        if direct is not None:
-            chosen = direct.id
-        elif match.best is not None:
-            chosen = match.best.id
-        elif match.candidates:
-            options = ", ".join(c.name for c in match.candidates[:5])
-            problems.append(
-                t(translator, "comms-municipalities-ambiguous", {"text": piece, "options": options})
-            )
-            continue
-        else:
-            unknown.append(piece)
-            continue
-        if chosen not in found:
-            found.append(chosen)
-    if unknown:
-        problems.insert(0, t(translator, "comms-municipalities-unknown", {"list": ", ".join(unknown)}))
-    if problems or not found:
-        problems.append(t(translator, "comms-send-again"))
-        return [], "\n".join(problems)
-    return found, ""
-
-
-def resolve_reports(text: str, translator: Translator) -> tuple[list[str], str]:
-    """Report numbers ("26-000042", "26-42" or "№26-42"), checked by their shape only.
-
-    Whether a number exists is never told: the preview shows only how many recipients there are
-    in all, so typing numbers cannot map which reports exist."""
-    numbers: list[str] = []
-    malformed: list[str] = []
-    for token in re.split(r"[\s,;]+", text):
-        token = token.strip().lstrip("№#")
-        if not token:
-            continue
-        match = REPORT_NUMBER.match(token)
-        if match is None:
-            malformed.append(token)
-            continue
-        number = f"{match.group(1)}-{int(match.group(2)):06d}"
-        if number not in numbers:
-            numbers.append(number)
-    if malformed or not numbers:
-        problem = t(translator, "comms-reports-malformed", {"list": ", ".join(malformed) or "—"})
-        return [], f"{problem}\n{t(translator, 'comms-send-again')}"
-    return numbers, ""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -27,25 +26,33 @@ from bot.services.notices.content import (
 )
 from bot.services.notices.service import NoticeService
 from bot.services.staff.roles import Principal
-from handlers.telegram.comms import (
+from dialogs.comms.draft import (
     AUDIENCE,
-    AUDIENCE_LAYOUT,
     AUDIENCE_STEPS,
-    AWAITING_LAYOUT,
     CLAIM,
-    EDIT_LAYOUT,
     KIND,
     KINDS,
-    LANG,
     MUNICIPALITIES,
     PLATFORMS,
     PREVIEW,
-    PREVIEW_LAYOUT,
     REPORTS,
     SOURCE,
     SOURCE_LIMIT,
     TEXT,
     Draft,
+    toggle_everyone,
+    toggle_platform,
+    toggle_sector,
+    with_municipalities,
+    with_reports,
+)
+from dialogs.comms.parsing import resolve_municipalities, resolve_reports
+from handlers.telegram.comms import (
+    AUDIENCE_LAYOUT,
+    AWAITING_LAYOUT,
+    EDIT_LAYOUT,
+    LANG,
+    PREVIEW_LAYOUT,
     Screen,
     audience_lines,
     audience_text,
@@ -54,9 +61,8 @@ from handlers.telegram.comms import (
     fixed_markup,
     kind_markup,
     kind_name,
+    lines,
     platforms_markup,
-    resolve_municipalities,
-    resolve_reports,
     sectors_markup,
     t,
 )
@@ -140,15 +146,13 @@ async def take_input(message: Message, draft: Draft, screen: Screen, catalog: Ca
             await screen.say("comms-text-empty")
             return
         if draft.step == MUNICIPALITIES:
-            found, problem = resolve_municipalities(text, catalog, translator)
-            audience = replace(draft.get_audience(), everyone=False, reports=(), municipalities=tuple(found))
+            found, problems = resolve_municipalities(text, catalog.municipalities)
+            audience = with_municipalities(draft.get_audience(), found)
         else:
-            found, problem = resolve_reports(text, translator)
-            audience = replace(
-                draft.get_audience(), everyone=False, municipalities=(), sectors=(), reports=tuple(found)
-            )
-        if problem:
-            await screen.send(problem)
+            found, problems = resolve_reports(text)
+            audience = with_reports(draft.get_audience(), found)
+        if problems:
+            await screen.send(lines(translator, problems))
             return
         draft.set_audience(audience)
         draft.step = AUDIENCE
@@ -217,15 +221,9 @@ async def compose_action(
         if draft.step != KIND or action[2:] not in {k.value for k in KINDS}:
             return await stale()
         await query.answer()
-        draft.kind = action[2:]
-        draft.text = draft.claim = draft.source = draft.photo = None
-        await redraw(t(translator, "comms-kind-chosen", {"kind": kind_name(translator, draft.kind)}), None)
-        if draft.kind == NoticeKind.FACTCHECK:
-            draft.step = CLAIM
-            await screen.say("comms-ask-claim")
-        else:
-            draft.step = TEXT
-            await screen.say("comms-ask-text")
+        draft.choose_kind(action[2:])
+        await redraw(t(translator, "comms-kind-chosen", {"kind": kind_name(translator, action[2:])}), None)
+        await screen.say("comms-ask-claim" if draft.step == CLAIM else "comms-ask-text")
         return True
 
     if action in ("ok", "ed", "pv-back", "e-txt", "e-aud"):
@@ -260,28 +258,13 @@ async def compose_action(
         return await stale()
     draft.step = AUDIENCE
     if action == "a-all":
-        on = not audience.everyone
-        audience = replace(
-            audience,
-            everyone=on,
-            municipalities=() if on else audience.municipalities,
-            sectors=() if on else audience.sectors,
-            reports=() if on else audience.reports,
-        )
+        audience = toggle_everyone(audience)
     elif action == "a-clr":
         audience = Audience()
     elif action.startswith("s-") and action[2:] in catalog.sectors:
-        sector = action[2:]
-        chosen = [s for s in audience.sectors if s != sector]
-        if sector not in audience.sectors:
-            chosen.append(sector)
-        audience = replace(audience, everyone=False, reports=(), sectors=tuple(chosen))
+        audience = toggle_sector(audience, action[2:])
     elif action.startswith("p-") and action[2:] in PLATFORMS:
-        platform = action[2:]
-        platforms = [p for p in audience.platforms if p != platform]
-        if platform not in audience.platforms:
-            platforms.append(platform)
-        audience = replace(audience, platforms=tuple(platforms))
+        audience = toggle_platform(audience, action[2:])
     elif action in ("a-mun", "a-rep"):
         await query.answer()
         await drop_buttons(bot, message)

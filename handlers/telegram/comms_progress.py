@@ -20,12 +20,11 @@ from bot.core.i18n import Translator
 from bot.services.notices.content import Audience, NoticeStats, NoticeStatus, notice_views
 from bot.services.notices.service import NoticeService, NoticeStateError
 from bot.services.staff.roles import NotAllowed
+from dialogs.comms.draft import Draft, draft_key
 from handlers.telegram.callbacks import CallbackSigner, callback_signer
 from handlers.telegram.comms import (
     LANG,
     CommsCallbacks,
-    Draft,
-    draft_key,
     edit_text,
     kind_name,
     refusal,

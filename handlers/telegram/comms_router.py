@@ -19,17 +19,15 @@ from bot.services.catalog import Catalog
 from bot.services.chats import is_comms_chat
 from bot.services.notices.service import NoticeService
 from bot.services.staff.roles import NotAllowed
+from dialogs.comms.draft import TEXT_STEPS, Draft, draft_key
 from handlers.telegram.callbacks import CallbackSigner
 from handlers.telegram.comms import (
     GROUP_TYPES,
     PREFIX,
-    TEXT_STEPS,
     CommsCallbacks,
     Composing,
-    Draft,
     HasDraft,
     Screen,
-    draft_key,
     kind_markup,
     refusal,
     t,
