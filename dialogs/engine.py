@@ -218,7 +218,8 @@ class DialogRunner:
             if transition.goto != step.name:
                 trail.append(step.name)
             ctx.state["step"] = transition.goto
-            views += await self.dialogs.steps[transition.goto].prompt(ctx)
+            if transition.prompt:
+                views += await self.dialogs.steps[transition.goto].prompt(ctx)
         return views
 
     async def _back(self, ctx: Context, step: Step) -> list[View]:

@@ -18,6 +18,7 @@ from bot.services.catalog import Catalog
 from bot.services.citizens.accounts import CitizenInfo, CitizenService
 from bot.services.citizens.flood import FloodGuard
 from bot.services.citizens.subscriptions import SubscriptionService
+from bot.services.notices.service import NoticeService
 from bot.services.reports.casework import ReportActions
 from bot.services.reports.lifecycle import ReportService
 from storage.state import StateStore
@@ -45,6 +46,12 @@ class DialogServices:
     subscriptions: SubscriptionService
     # Operator-side actions (relay, feedback); absent where no operator loop is wired.
     actions: ReportActions | None = None
+    # Notices the comms team composes; only the staff dialogs of the comms chat use it.
+    notices: NoticeService | None = None
+
+    def notice_service(self) -> NoticeService:
+        assert self.notices is not None, "comms dialogs need DialogServices.notices"
+        return self.notices
 
 
 @dataclass
@@ -94,6 +101,8 @@ class Transition:
     done: bool = False
     # With done: show the main menu after the views.
     menu: bool = False
+    # With goto: show the new step's prompt after the views (off when a view redraws it in place).
+    prompt: bool = True
 
     @classmethod
     def stay(cls, *views: View) -> Transition:

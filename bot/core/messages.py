@@ -103,6 +103,8 @@ class Inbound:
     # Who sent it, as staff checks need: a display name, and whether it came on behalf of a chat.
     sender_name: str = ""
     anonymous: bool = False
+    # The forum topic it was sent in, where there are topics; replies go back there.
+    thread: int | None = None
 
     @property
     def state_key(self) -> str:

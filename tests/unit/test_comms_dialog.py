@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
+from typing import Any
+
 import pytest
 
-from bot.core.messages import Text
+from bot.app.wiring import App
+from bot.core.messages import Inbound, InboundKind, Text, View
 from bot.services.geo import MunicipalityDirectory
 from bot.services.notices.content import Audience, NoticeKind
+from bot.services.staff.roles import Principal
 from dialogs.comms.draft import (
+    AUDIENCE,
     CLAIM,
     KIND,
     TEXT,
@@ -20,6 +26,10 @@ from dialogs.comms.draft import (
     with_reports,
 )
 from dialogs.comms.parsing import SEND_AGAIN, resolve_municipalities, resolve_reports
+from dialogs.comms.registry import NOT_COMPOSER, build_comms_dialogs
+from dialogs.comms.screens import SCOPE
+from dialogs.engine import DialogRunner, Reply
+from storage.state import MemoryStateStore
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +104,131 @@ def test_malformed_report_numbers_refuse_the_whole_list() -> None:
     assert found == []
     assert problems == (Text("comms-reports-malformed", {"list": "abc, 2026-1"}), SEND_AGAIN)
     assert resolve_reports("  ")[1][0] == Text("comms-reports-malformed", {"list": "—"})
+
+
+# ------------------------------------------------------------------------------ on the dialog engine
+
+CHAT = -100_900
+WATER = "24 ноября с 10:00 до 18:00 в Кировском районе не будет горячей воды: ремонт теплотрассы."
+
+
+@dataclass
+class Member:
+    """A comms chat member talking to the composer's runner, with no messenger."""
+
+    app: App
+    runner: DialogRunner
+    user_id: int = 701
+    replies: list[Reply] = field(default_factory=list)
+
+    async def send(self, **fields: Any) -> list[View]:
+        inbound = Inbound(
+            platform="tg",
+            user_id=str(self.user_id),
+            conversation=draft_key(CHAT, self.user_id),
+            sender_name="Борис",
+            **fields,
+        )
+        reply = await self.runner.handle(inbound)
+        self.replies.append(reply)
+        return reply.views
+
+    async def say(self, text: str) -> list[View]:
+        if text.startswith("/"):
+            return await self.send(kind=InboundKind.COMMAND, command=text[1:], text=text)
+        return await self.send(kind=InboundKind.TEXT, text=text)
+
+    async def press(self, action: str) -> list[View]:
+        return await self.send(kind=InboundKind.BUTTON, button=f"{SCOPE}:{action}")
+
+    def text(self, views: list[View]) -> str:
+        translator = self.app.services.translator
+        return "\n".join(translator.text("ru", line.key, line.args) for view in views for line in view.lines)
+
+    async def draft(self) -> Draft | None:
+        state = await self.runner.services.state.get(draft_key(CHAT, self.user_id))
+        return Draft.from_json(state["data"]) if state else None
+
+
+@pytest.fixture
+async def member(sqlite_url: str, app_factory: Any) -> Member:
+    app: App = await app_factory(sqlite_url)
+    await app.staff.add(Principal.shell(), "701", "comms")
+    services = replace(app.services, notices=app.notices, state=MemoryStateStore())
+    return Member(app, DialogRunner(services, build_comms_dialogs()))
+
+
+async def test_a_draft_goes_from_kind_to_text_to_audience(member: Member) -> None:
+    views = await member.say("/notice")
+    assert "Выберите тип" in member.text(views)
+    assert [b.id for b in views[0].all_buttons()][-1] == "cm:x"
+    views = await member.press("k-info")
+    assert views[0].edit and "Тип: ℹ️ Информация" in member.text(views[:1])
+    assert "Напишите текст" in member.text(views[1:])
+    views = await member.say(WATER)
+    assert "Кому отправить" in member.text(views)
+    draft = await member.draft()
+    assert draft is not None and draft.step == AUDIENCE and draft.text == WATER
+
+    # A typed label is chat, not a press; an old step's button is stale.
+    assert await member.say("✅ Готово") == []
+    views = await member.press("k-info")
+    assert views[0].alert and views[0].lines[0].key == "comms-stale"
+    views = await member.press("a-done")
+    assert views[0].alert  # nothing chosen yet
+
+    views = await member.press("a-mun")
+    assert views[0].edit and not views[0].lines
+    views = await member.say("Екатеринбург, Атлантида")
+    assert "Атлантида" in member.text(views)
+    views = await member.say("Екатеринбург")
+    assert "муниципалитеты: Екатеринбург" in member.text(views)
+    views = await member.press("a-plat")
+    assert views[0].edit and [b.id for b in views[0].buttons[0]] == ["cm:p-tg", "cm:p-vk"]
+    views = await member.press("p-vk")
+    assert "мессенджер: ВКонтакте" in member.text(views)
+    assert "✓ ВКонтакте" in [b.label.args.get("text") for b in views[0].all_buttons()]
+    draft = await member.draft()
+    assert draft is not None and draft.get_audience() == Audience(
+        municipalities=("ekaterinburg",), platforms=("vk",)
+    )
+
+
+async def test_a_fact_check_asks_claim_facts_source_and_keeps_the_photo(member: Member) -> None:
+    await member.say("/notice")
+    views = await member.press("k-factcheck")
+    assert "утверждение" in member.text(views)
+    await member.send(kind=InboundKind.PHOTOS, photos=("small", "big"), text="Автобусы отменяют.")
+    views = await member.say("Автобусы ходят по расписанию.")
+    assert "источник" in member.text(views).lower()
+    views = await member.say("x" * 501)
+    assert "501" in member.text(views)
+    views = await member.say("Департамент транспорта")
+    assert "Кому отправить" in member.text(views)
+    draft = await member.draft()
+    assert draft is not None and (draft.claim, draft.photo, draft.source) == (
+        "Автобусы отменяют.",
+        "big",
+        "Департамент транспорта",
+    )
+
+
+async def test_the_registry_is_asked_on_every_update(member: Member) -> None:
+    await member.say("/notice")
+    await member.press("k-info")
+    await member.app.staff.revoke(Principal.shell(), "701")
+    views = await member.say(WATER)
+    assert views[0].lines[0].key == NOT_COMPOSER and not views[0].alert
+    views = await member.press("x")
+    assert views[0].alert and views[0].lines[0].key == NOT_COMPOSER
+    # /cancel needs no role: the draft goes.
+    views = await member.say("/cancel")
+    assert "Черновик удалён" in member.text(views)
+    assert await member.draft() is None
+    assert (await member.say("/notice"))[0].lines[0].key == NOT_COMPOSER
+
+
+async def test_anonymous_senders_are_refused(member: Member) -> None:
+    views = await member.send(kind=InboundKind.COMMAND, command="notice", anonymous=True)
+    assert views[0].lines[0].key == "comms-anonymous"
+    assert await member.draft() is None
