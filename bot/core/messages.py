@@ -70,6 +70,9 @@ class View:
     alert: bool = False
     # A photo (a messenger file id) shown before the lines.
     photo: str = ""
+    # Stands for notice N's status message (its approval request or progress), which the adapter
+    # renders: posted here and recorded as that notice's message; with `edit`, redrawn where it is.
+    notice: int | None = None
 
     @classmethod
     def of(cls, key: str, **args: Any) -> View:
@@ -86,6 +89,7 @@ class Inbound:
     platform: str
     user_id: str
     kind: InboundKind
+    # What was typed (a photo's caption); for a press, the text of the message the button is on.
     text: str = ""
     command: str = ""
     button: str = ""

@@ -32,6 +32,11 @@ def draft_key(chat_id: int, user_id: int) -> str:
     return f"comms:{chat_id}:{user_id}"
 
 
+def chat_of(key: str) -> int:
+    """The chat of a `draft_key`: the chat a notice is composed in is recorded with it."""
+    return int(key.split(":")[1])
+
+
 @dataclass
 class Draft:
     """One member's notice in the making, as kept in the state store."""

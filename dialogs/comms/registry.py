@@ -8,9 +8,12 @@ member's current draft, is the adapter's check, made before anything here runs.
 
 from __future__ import annotations
 
-from bot.core.messages import Inbound, InboundKind, Text, View
-from bot.services.staff.roles import NotAllowed, Principal
+import contextlib
+
+from bot.core.messages import InboundKind, Text, View
+from bot.services.staff.roles import NotAllowed
 from dialogs.comms.draft import TEXT_STEPS, Draft
+from dialogs.comms.preview import PreviewStep
 from dialogs.comms.screens import LANG, kind_menu, say
 from dialogs.comms.steps import (
     DIALOG,
@@ -21,7 +24,10 @@ from dialogs.comms.steps import (
     ReportsStep,
     SourceStep,
     TextStep,
+    draft_of,
+    principal,
     step_name,
+    withdraw,
 )
 from dialogs.steps import Context, Dialogs, start_dialog
 
@@ -29,11 +35,6 @@ NOT_COMPOSER = "comms-not-comms-staff"
 # What the person refused is told, by the reason `NotAllowed` gives.
 REFUSALS = {"staff-anonymous": "comms-anonymous", "comms-self-approval": "comms-self-approval"}
 TYPED = frozenset(step_name(step) for step in TEXT_STEPS)
-
-
-def principal(inbound: Inbound) -> Principal:
-    """Who the staff registry is asked about."""
-    return Principal(inbound.platform, inbound.user_id, inbound.sender_name, inbound.anonymous)
 
 
 def refusal(reason: str, default: str = NOT_COMPOSER) -> Text:
@@ -68,14 +69,19 @@ async def start(ctx: Context) -> list[View]:
 async def cancel(ctx: Context) -> list[View]:
     if not ctx.state.get("step"):
         return []
+    withdrawn: tuple[View, ...] = ()
+    # Their role gone, the draft still goes; what it stored was never sent.
+    with contextlib.suppress(NotAllowed):
+        withdrawn = await withdraw(ctx, draft_of(ctx), "withdrawn")
     ctx.state.clear()
-    return [say("comms-cancelled")]
+    return [*withdrawn, say("comms-cancelled")]
 
 
 def build_comms_dialogs() -> Dialogs:
     dialogs = Dialogs(staff=True, gate=composer_gate, language=LANG)
     for step in (KindStep, ClaimStep, TextStep, SourceStep, AudienceStep, MunicipalitiesStep, ReportsStep):
         dialogs.add_step(step())
+    dialogs.add_step(PreviewStep())
     dialogs.commands["notice"] = start
     dialogs.commands["cancel"] = cancel
     return dialogs

@@ -6,6 +6,8 @@ the same menus serve any messenger that can keep a button's data unforgeable.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.core.messages import Button, Text, View
 from bot.services.catalog import Catalog
 from bot.services.notices.content import Audience
@@ -75,27 +77,31 @@ def kind_menu() -> View:
     return View((Text("comms-choose-kind"),), (*kinds, (button("x", Text("comms-btn-cancel")),)))
 
 
-def audience_lines(ctx: Context, audience: Audience) -> list[str]:
-    catalog: Catalog = ctx.services.catalog
+def audience_lines(audience: Audience, catalog: Catalog, label: Callable[[Text], str]) -> list[str]:
+    """One line per filter chosen, in the team's language (`label` renders a Text)."""
     lines: list[str] = []
     if audience.everyone:
-        lines.append(ctx.label(Text("comms-aud-everyone")))
+        lines.append(label(Text("comms-aud-everyone")))
     if audience.municipalities:
         names = [catalog.municipality_name(m) or m for m in audience.municipalities]
-        lines.append(ctx.label(Text("comms-aud-municipalities", {"list": ", ".join(names)})))
+        lines.append(label(Text("comms-aud-municipalities", {"list": ", ".join(names)})))
     if audience.sectors:
         names = [catalog.sector(s).name(LANG) if s in catalog.sectors else s for s in audience.sectors]
-        lines.append(ctx.label(Text("comms-aud-sectors", {"list": ", ".join(names)})))
+        lines.append(label(Text("comms-aud-sectors", {"list": ", ".join(names)})))
     if audience.reports:
-        lines.append(ctx.label(Text("comms-aud-reports", {"list": ", ".join(audience.reports)})))
+        lines.append(label(Text("comms-aud-reports", {"list": ", ".join(audience.reports)})))
     if audience.platforms:
-        names = [ctx.label(Text(f"comms-platform-{p}")) for p in audience.platforms]
-        lines.append(ctx.label(Text("comms-aud-platforms", {"list": ", ".join(names)})))
+        names = [label(Text(f"comms-platform-{p}")) for p in audience.platforms]
+        lines.append(label(Text("comms-aud-platforms", {"list": ", ".join(names)})))
     return lines
 
 
+def chosen_lines(ctx: Context, audience: Audience) -> list[str]:
+    return audience_lines(audience, ctx.services.catalog, ctx.label)
+
+
 def audience_summary(ctx: Context, audience: Audience) -> Text:
-    lines = audience_lines(ctx, audience) or [ctx.label(Text("comms-audience-nothing"))]
+    lines = chosen_lines(ctx, audience) or [ctx.label(Text("comms-audience-nothing"))]
     return Text("comms-audience", {"chosen": "\n".join(lines)})
 
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from bot.core.messages import InboundKind, Text, View
+from bot.core.messages import Inbound, InboundKind, Text, View
 from bot.services.notices.content import TEXT_LIMIT, Audience, NoticeKind
+from bot.services.staff.roles import Principal
 from dialogs.comms import draft as steps
 from dialogs.comms.draft import (
     KINDS,
     PLATFORMS,
     SOURCE_LIMIT,
     Draft,
+    chat_of,
     toggle_everyone,
     toggle_platform,
     toggle_sector,
@@ -64,6 +66,25 @@ def stale() -> Transition:
     return Transition.stay(alert("comms-stale"))
 
 
+def principal(inbound: Inbound) -> Principal:
+    """Who the staff registry is asked about."""
+    return Principal(inbound.platform, inbound.user_id, inbound.sender_name, inbound.anonymous)
+
+
+async def withdraw(ctx: Context, draft: Draft, reason: str) -> tuple[View, ...]:
+    """Cancel the notice this draft stored but did not send: the draft changes (or goes), so that
+    one never goes out, and an approval asked for it is void (its request is redrawn to say so)."""
+    if draft.notice_id is None:
+        return ()
+    notice_id, draft.notice_id = draft.notice_id, None
+    keep(ctx, draft)
+    notices = ctx.services.notice_service()
+    who, chat_id = principal(ctx.inbound), chat_of(ctx.inbound.state_key)
+    if not await notices.cancel(notice_id, who, chat_id=chat_id, reason=reason, unsent_only=True):
+        return ()
+    return (View((), edit=True, notice=notice_id),)
+
+
 class ComposeStep(Step):
     """What every composer step shares: its scope, free chat around it, cancel and inert buttons."""
 
@@ -81,7 +102,8 @@ class ComposeStep(Step):
 
     async def on_button(self, ctx: Context, value: str) -> Transition:
         if value == "x":
-            return Transition.end(UNBUTTONED, say("comms-cancelled"))
+            withdrawn = await withdraw(ctx, draft_of(ctx), "withdrawn")
+            return Transition.end(*withdrawn, UNBUTTONED, say("comms-cancelled"))
         if value == "pv":
             return Transition.stay(alert("comms-preview-button"))
         return await self.on_action(ctx, draft_of(ctx), value)

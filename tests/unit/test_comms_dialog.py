@@ -16,6 +16,7 @@ from dialogs.comms.draft import (
     AUDIENCE,
     CLAIM,
     KIND,
+    PREVIEW,
     TEXT,
     Draft,
     draft_key,
@@ -30,6 +31,7 @@ from dialogs.comms.registry import NOT_COMPOSER, build_comms_dialogs
 from dialogs.comms.screens import SCOPE
 from dialogs.engine import DialogRunner, Reply
 from storage.state import MemoryStateStore
+from tests.unit.test_notice_approval import seed_subscribers
 
 
 @pytest.fixture(scope="module")
@@ -232,3 +234,61 @@ async def test_anonymous_senders_are_refused(member: Member) -> None:
     views = await member.send(kind=InboundKind.COMMAND, command="notice", anonymous=True)
     assert views[0].lines[0].key == "comms-anonymous"
     assert await member.draft() is None
+
+
+async def to_preview(member: Member) -> list[View]:
+    await member.say("/notice")
+    await member.press("k-info")
+    await member.say(WATER)
+    await member.press("a-mun")
+    await member.say("Екатеринбург")
+    return await member.press("a-done")
+
+
+async def test_preview_then_send_small_notice(member: Member) -> None:
+    await seed_subscribers(member.app.db, 3)
+    views = await to_preview(member)
+    assert views[0].edit and not views[0].lines
+    text = member.text(views)
+    assert "Предпросмотр" in text and WATER in text and "Получателей: 3" in text
+    assert "одобрение" not in text
+    citizen_buttons = [b.id for v in views[2:-1] for b in v.all_buttons()]
+    assert citizen_buttons and set(citizen_buttons) == {"cm:pv"}
+    assert (await member.press("pv"))[0].alert
+
+    views = await member.press("ed")
+    assert views[0].edit and "Что изменить" in member.text(views)
+    views = await member.press("pv-back")
+    assert "Получателей: 3" in member.text(views)
+
+    views = await member.send(kind=InboundKind.BUTTON, button="cm:ok", text="📋 сводка")
+    assert views[0].edit and member.text(views[:1]).startswith(
+        "📋 сводка\n\n🚀 Отправка начата: получателей 3"
+    )
+    assert views[1].notice is not None and not views[1].edit
+    assert await member.draft() is None
+    notice = await member.app.notices.get(views[1].notice)
+    assert notice is not None and notice.recipients == 3
+
+
+async def test_a_big_notice_waits_and_an_edit_withdraws_it(member: Member) -> None:
+    await seed_subscribers(member.app.db, 1001)
+    views = await to_preview(member)
+    assert "Перед отправкой нужно одобрение второго сотрудника" in member.text(views)
+    views = await member.send(kind=InboundKind.BUTTON, button="cm:ok", text="📋 сводка")
+    assert "Ждёт одобрения" in member.text(views[:1])
+    assert [b.id for b in views[0].all_buttons()] == ["cm:ed", "cm:x"]
+    notice_id = views[1].notice
+    draft = await member.draft()
+    assert draft is not None and draft.notice_id == notice_id and draft.step == PREVIEW
+    assert (await member.press("ok"))[0].lines[0].key == "comms-awaiting-already"
+
+    await member.press("ed")
+    views = await member.press("e-aud")
+    assert views[0] == View((), edit=True, notice=notice_id)
+    assert "Кому отправить" in member.text(views)
+    assert notice_id is not None
+    stored = await member.app.notices.get(notice_id)
+    assert stored is not None and stored.status == "cancelled"
+    draft = await member.draft()
+    assert draft is not None and draft.notice_id is None and draft.step == AUDIENCE
