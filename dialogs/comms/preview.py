@@ -46,7 +46,7 @@ def citizen_view(ctx: Context, draft: Draft, lang: str) -> list[View]:
     return [
         View(
             tuple(local(line) for line in view.lines),
-            tuple(tuple(button("pv", local(b.label)) for b in row) for row in view.buttons),
+            tuple(tuple(button(draft.serial, "pv", local(b.label)) for b in row) for row in view.buttons),
         )
         for view in notice_views(draft.kind, draft.text, draft.claim, draft.source)
     ]
@@ -87,12 +87,12 @@ class PreviewStep(ComposeStep):
         ]
         if notices.needs_approval(audience, count):
             summary.append(Text("comms-preview-approval", {"reason": approval_reason(ctx, audience, count)}))
-        views.append(View(tuple(summary), rows(PREVIEW_LAYOUT)))
+        views.append(View(tuple(summary), rows(draft.serial, PREVIEW_LAYOUT)))
         return views
 
     async def on_action(self, ctx: Context, draft: Draft, action: str) -> Transition:
         if action == "ed":
-            return Transition.stay(edited(View((Text("comms-edit-what"),), rows(EDIT_LAYOUT))))
+            return Transition.stay(edited(View((Text("comms-edit-what"),), rows(draft.serial, EDIT_LAYOUT))))
         if action == "pv-back":
             return go(ctx, draft, steps.PREVIEW, UNBUTTONED)
         if action in ("e-txt", "e-aud"):
@@ -143,7 +143,9 @@ async def send(ctx: Context, draft: Draft) -> Transition:
         if not confirmation.requested:
             return Transition.stay(alert("comms-awaiting-already"))
         reason = approval_reason(ctx, audience, confirmation.recipients)
-        waiting = pressed_with(ctx, Text("comms-awaiting", {"reason": reason}), rows(AWAITING_LAYOUT))
+        waiting = pressed_with(
+            ctx, Text("comms-awaiting", {"reason": reason}), rows(draft.serial, AWAITING_LAYOUT)
+        )
         return Transition.stay(waiting, View((), notice=draft.notice_id))
     started = pressed_with(ctx, Text("comms-started", {"count": confirmation.recipients}))
     return Transition.end(started, View((), notice=draft.notice_id))

@@ -14,7 +14,7 @@ from bot.core.messages import InboundKind, Text, View
 from bot.services.staff.roles import NotAllowed
 from dialogs.comms.draft import TEXT_STEPS, Draft
 from dialogs.comms.preview import PreviewStep
-from dialogs.comms.screens import LANG, kind_menu, say
+from dialogs.comms.screens import LANG, alert, kind_menu, say
 from dialogs.comms.steps import (
     DIALOG,
     AudienceStep,
@@ -49,13 +49,19 @@ async def composer_gate(ctx: Context) -> list[View] | None:
         if inbound.command != "notice":
             # `/cancel` needs no role: a member whose role was revoked still drops their draft.
             return None
-    elif inbound.kind is not InboundKind.BUTTON and ctx.state.get("step") not in TYPED:
+    elif inbound.kind is InboundKind.BUTTON:
+        # A press of an older (or no) draft is stale before anyone's role is looked up.
+        serial = inbound.button.rpartition(":")[2]
+        data = ctx.state.get("data") or {}
+        if not ctx.state.get("step") or serial != str(data.get("serial")):
+            return [alert("comms-stale")]
+    elif ctx.state.get("step") not in TYPED:
         return []
     try:
         await ctx.services.notice_service().require_composer(principal(inbound))
     except NotAllowed as error:
-        alert = inbound.kind is InboundKind.BUTTON
-        return [View((refusal(error.reason),), alert=alert)]
+        pressed = inbound.kind is InboundKind.BUTTON
+        return [View((refusal(error.reason),), alert=pressed)]
     return None
 
 
@@ -63,7 +69,7 @@ async def start(ctx: Context) -> list[View]:
     """A new draft, replacing any older one (its buttons become stale)."""
     draft = Draft.new(ctx.inbound.thread)
     start_dialog(ctx, DIALOG, step_name(draft.step), draft.to_json())
-    return [kind_menu()]
+    return [kind_menu(draft)]
 
 
 async def cancel(ctx: Context) -> list[View]:

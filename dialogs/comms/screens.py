@@ -38,12 +38,13 @@ EDIT_LAYOUT: Layout = [
 ]
 
 
-def button(action: str, label: Text) -> Button:
-    return Button(f"{SCOPE}:{action}", label)
+def button(serial: int, action: str, label: Text) -> Button:
+    """A draft's button: "cm:<action>:<serial>", so a press of an older draft is told apart."""
+    return Button(f"{SCOPE}:{action}:{serial}", label)
 
 
-def rows(layout: Layout) -> tuple[tuple[Button, ...], ...]:
-    return tuple(tuple(button(action, Text(key)) for key, action in row) for row in layout)
+def rows(serial: int, layout: Layout) -> tuple[tuple[Button, ...], ...]:
+    return tuple(tuple(button(serial, action, Text(key)) for key, action in row) for row in layout)
 
 
 def say(key: str, **args: object) -> View:
@@ -72,9 +73,10 @@ def mark(chosen: bool, text: str) -> str:
     return f"✓ {text}" if chosen else text
 
 
-def kind_menu() -> View:
-    kinds = tuple((button(f"k-{kind}", Text(f"comms-kind-{kind}")),) for kind in KINDS)
-    return View((Text("comms-choose-kind"),), (*kinds, (button("x", Text("comms-btn-cancel")),)))
+def kind_menu(draft: Draft) -> View:
+    kinds = tuple((button(draft.serial, f"k-{kind}", Text(f"comms-kind-{kind}")),) for kind in KINDS)
+    cancel = (button(draft.serial, "x", Text("comms-btn-cancel")),)
+    return View((Text("comms-choose-kind"),), (*kinds, cancel))
 
 
 def audience_lines(audience: Audience, catalog: Catalog, label: Callable[[Text], str]) -> list[str]:
@@ -106,18 +108,18 @@ def audience_summary(ctx: Context, audience: Audience) -> Text:
 
 
 def audience_menu(ctx: Context, draft: Draft) -> View:
-    return View((audience_summary(ctx, draft.get_audience()),), rows(AUDIENCE_LAYOUT))
+    return View((audience_summary(ctx, draft.get_audience()),), rows(draft.serial, AUDIENCE_LAYOUT))
 
 
 def sectors_menu(ctx: Context, draft: Draft) -> View:
     audience = draft.get_audience()
     chosen = set(audience.sectors)
     buttons = [
-        button(f"s-{sector.id}", Text.raw(mark(sector.id in chosen, sector.name(LANG))))
+        button(draft.serial, f"s-{sector.id}", Text.raw(mark(sector.id in chosen, sector.name(LANG))))
         for sector in ctx.services.catalog.sectors.values()
     ]
     pairs = tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
-    back = (button("a-back", Text("comms-btn-back")),)
+    back = (button(draft.serial, "a-back", Text("comms-btn-back")),)
     lines = (audience_summary(ctx, audience), BLANK, Text("comms-choose-sectors"))
     return View(lines, (*pairs, back))
 
@@ -126,6 +128,6 @@ def platforms_menu(ctx: Context, draft: Draft) -> View:
     audience = draft.get_audience()
     chosen = set(audience.platforms)
     labels = {p: ctx.label(Text(f"comms-platform-{p}")) for p in PLATFORMS}
-    row = tuple(button(f"p-{p}", Text.raw(mark(p in chosen, labels[p]))) for p in PLATFORMS)
-    back = (button("a-back", Text("comms-btn-back")),)
+    row = tuple(button(draft.serial, f"p-{p}", Text.raw(mark(p in chosen, labels[p]))) for p in PLATFORMS)
+    back = (button(draft.serial, "a-back", Text("comms-btn-back")),)
     return View((audience_summary(ctx, audience), BLANK, Text("comms-choose-platforms")), (row, back))

@@ -101,6 +101,8 @@ class ComposeStep(Step):
         return Transition.stay()
 
     async def on_button(self, ctx: Context, value: str) -> Transition:
+        # The gate has checked the serial against the draft's.
+        value = value.rpartition(":")[0]
         if value == "x":
             withdrawn = await withdraw(ctx, draft_of(ctx), "withdrawn")
             return Transition.end(*withdrawn, UNBUTTONED, say("comms-cancelled"))
@@ -118,7 +120,7 @@ class KindStep(ComposeStep):
     draft_step = steps.KIND
 
     async def prompt(self, ctx: Context) -> list[View]:
-        return [kind_menu()]
+        return [kind_menu(draft_of(ctx))]
 
     async def on_action(self, ctx: Context, draft: Draft, action: str) -> Transition:
         kind = action.removeprefix("k-")

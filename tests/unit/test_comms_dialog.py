@@ -140,12 +140,19 @@ class Member:
             return await self.send(kind=InboundKind.COMMAND, command=text[1:], text=text)
         return await self.send(kind=InboundKind.TEXT, text=text)
 
-    async def press(self, action: str) -> list[View]:
-        return await self.send(kind=InboundKind.BUTTON, button=f"{SCOPE}:{action}")
+    async def press(self, action: str, text: str = "") -> list[View]:
+        draft = await self.draft()
+        serial = draft.serial if draft else 1
+        return await self.send(kind=InboundKind.BUTTON, button=f"{SCOPE}:{action}:{serial}", text=text)
 
     def text(self, views: list[View]) -> str:
         translator = self.app.services.translator
         return "\n".join(translator.text("ru", line.key, line.args) for view in views for line in view.lines)
+
+    @staticmethod
+    def actions(view: View) -> list[str]:
+        """The actions of a view's buttons, without the draft's serial."""
+        return [b.id.split(":")[1] for b in view.all_buttons()]
 
     async def draft(self) -> Draft | None:
         state = await self.runner.services.state.get(draft_key(CHAT, self.user_id))
@@ -163,7 +170,7 @@ async def member(sqlite_url: str, app_factory: Any) -> Member:
 async def test_a_draft_goes_from_kind_to_text_to_audience(member: Member) -> None:
     views = await member.say("/notice")
     assert "Выберите тип" in member.text(views)
-    assert [b.id for b in views[0].all_buttons()][-1] == "cm:x"
+    assert member.actions(views[0])[-1] == "x"
     views = await member.press("k-info")
     assert views[0].edit and "Тип: ℹ️ Информация" in member.text(views[:1])
     assert "Напишите текст" in member.text(views[1:])
@@ -186,7 +193,7 @@ async def test_a_draft_goes_from_kind_to_text_to_audience(member: Member) -> Non
     views = await member.say("Екатеринбург")
     assert "муниципалитеты: Екатеринбург" in member.text(views)
     views = await member.press("a-plat")
-    assert views[0].edit and [b.id for b in views[0].buttons[0]] == ["cm:p-tg", "cm:p-vk"]
+    assert views[0].edit and member.actions(views[0])[:2] == ["p-tg", "p-vk"]
     views = await member.press("p-vk")
     assert "мессенджер: ВКонтакте" in member.text(views)
     assert "✓ ВКонтакте" in [b.label.args.get("text") for b in views[0].all_buttons()]
@@ -252,8 +259,8 @@ async def test_preview_then_send_small_notice(member: Member) -> None:
     text = member.text(views)
     assert "Предпросмотр" in text and WATER in text and "Получателей: 3" in text
     assert "одобрение" not in text
-    citizen_buttons = [b.id for v in views[2:-1] for b in v.all_buttons()]
-    assert citizen_buttons and set(citizen_buttons) == {"cm:pv"}
+    citizen_buttons = [a for v in views[2:-1] for a in member.actions(v)]
+    assert citizen_buttons and set(citizen_buttons) == {"pv"}
     assert (await member.press("pv"))[0].alert
 
     views = await member.press("ed")
@@ -261,7 +268,7 @@ async def test_preview_then_send_small_notice(member: Member) -> None:
     views = await member.press("pv-back")
     assert "Получателей: 3" in member.text(views)
 
-    views = await member.send(kind=InboundKind.BUTTON, button="cm:ok", text="📋 сводка")
+    views = await member.press("ok", text="📋 сводка")
     assert views[0].edit and member.text(views[:1]).startswith(
         "📋 сводка\n\n🚀 Отправка начата: получателей 3"
     )
@@ -275,9 +282,9 @@ async def test_a_big_notice_waits_and_an_edit_withdraws_it(member: Member) -> No
     await seed_subscribers(member.app.db, 1001)
     views = await to_preview(member)
     assert "Перед отправкой нужно одобрение второго сотрудника" in member.text(views)
-    views = await member.send(kind=InboundKind.BUTTON, button="cm:ok", text="📋 сводка")
+    views = await member.press("ok", text="📋 сводка")
     assert "Ждёт одобрения" in member.text(views[:1])
-    assert [b.id for b in views[0].all_buttons()] == ["cm:ed", "cm:x"]
+    assert member.actions(views[0]) == ["ed", "x"]
     notice_id = views[1].notice
     draft = await member.draft()
     assert draft is not None and draft.notice_id == notice_id and draft.step == PREVIEW
@@ -292,3 +299,13 @@ async def test_a_big_notice_waits_and_an_edit_withdraws_it(member: Member) -> No
     assert stored is not None and stored.status == "cancelled"
     draft = await member.draft()
     assert draft is not None and draft.notice_id is None and draft.step == AUDIENCE
+
+
+async def test_a_press_of_an_older_draft_is_stale(member: Member) -> None:
+    await member.say("/notice")
+    old = await member.draft()
+    await member.say("/notice")
+    assert old is not None
+    views = await member.send(kind=InboundKind.BUTTON, button=f"cm:x:{old.serial}")
+    assert views[0].alert and views[0].lines[0].key == "comms-stale"
+    assert await member.draft() is not None
