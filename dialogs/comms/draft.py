@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -30,6 +31,12 @@ AUDIENCE_STEPS = frozenset({AUDIENCE, MUNICIPALITIES, REPORTS})
 def draft_key(chat_id: int, user_id: int) -> str:
     """The state-store key of one member's draft in one chat."""
     return f"comms:{chat_id}:{user_id}"
+
+
+def stored_draft(state: Mapping[str, Any] | None) -> Draft | None:
+    """The draft in a member's dialog state, if they have one."""
+    data = state.get("data") if state else None
+    return Draft.from_json(data) if data else None
 
 
 def chat_of(key: str) -> int:

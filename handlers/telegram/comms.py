@@ -1,11 +1,12 @@
-"""The comms team's chat: the vocabulary its handlers share (signed buttons, the draft, what is shown).
+"""The comms team's chat: the vocabulary its Telegram handlers share (signed buttons, filters, edits).
 
 A group becomes a comms chat when a ЦУР administrator sends `/comms` there
 (`handlers.telegram.binding`; `/comms off` undoes it). There, a member holding the `comms` role
 starts a draft with `/notice` (`comms_router`), kept per (chat, member) in the state store under
 "comms:<chat>:<member>": kind → text (a fact-check: claim, facts, source; a photo with a caption is
 text and photo) → audience (combinable filters) → a preview rendered exactly as a citizen receives
-it, with the number of recipients → send (`comms_compose`). Being a member of the chat grants
+it, with the number of recipients → send. The steps are dialogs on the citizen dialog engine
+(`dialogs.comms`); `comms_screen` draws their views here. Being a member of the chat grants
 nothing: every step asks the `NoticeService`, which asks the staff registry. A notice to everyone
 or above the approval threshold waits for a second person's «✅ Одобрить» (`comms_progress`).
 `/cancel` drops the draft.
@@ -18,14 +19,13 @@ Buttons carry "cm:<action>:<id>:<expiry>:<tag>", signed by the operator `Callbac
 prefix "cm" (the prefix, chat and expiry are in the HMAC): a button copied to another chat or made
 up is refused before anything is looked up, and a comms button can never pass for an operator one
 or the other way round. The id is a draft's random serial (so a button of an older or another
-member's draft is refused) or a notice id (progress and approval buttons). The bot must be an
+member's draft is refused by the dialogs) or a notice id (progress and approval buttons). The bot must be an
 administrator of the chat (or have privacy mode off) to read the texts members type.
 """
 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
@@ -33,10 +33,7 @@ from aiogram.filters import Filter
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.core.i18n import Args, Translator
-from bot.core.messages import Text
-from bot.services.catalog import Catalog
-from bot.services.notices.content import Audience
-from dialogs.comms.draft import KINDS, PLATFORMS, Draft, draft_key
+from dialogs.comms.draft import draft_key
 from handlers.telegram.callbacks import CallbackSigner
 from storage.state import StateStore
 
@@ -47,11 +44,6 @@ GROUP_TYPES = {"group", "supergroup"}
 
 def t(translator: Translator, key: str, args: Args | None = None) -> str:
     return translator.text(LANG, key, args)
-
-
-def lines(translator: Translator, texts: tuple[Text, ...]) -> str:
-    """Platform-neutral lines (from `dialogs.comms`) as one message."""
-    return "\n".join(t(translator, text.key, text.args) for text in texts)
 
 
 # What the person refused is told, by the reason `NotAllowed` gives.
@@ -111,102 +103,6 @@ def kind_name(translator: Translator, kind: str) -> str:
     return t(translator, f"comms-kind-{kind}")
 
 
-def kind_markup(
-    cb: CommsCallbacks, translator: Translator, draft: Draft, chat_id: int
-) -> InlineKeyboardMarkup:
-    rows = [[cb.button(kind_name(translator, kind), f"k-{kind}", draft.serial, chat_id)] for kind in KINDS]
-    rows.append([cb.button(t(translator, "comms-btn-cancel"), "x", draft.serial, chat_id)])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def audience_lines(audience: Audience, catalog: Catalog, translator: Translator) -> list[str]:
-    lines: list[str] = []
-    if audience.everyone:
-        lines.append(t(translator, "comms-aud-everyone"))
-    if audience.municipalities:
-        names = [catalog.municipality_name(m) or m for m in audience.municipalities]
-        lines.append(t(translator, "comms-aud-municipalities", {"list": ", ".join(names)}))
-    if audience.sectors:
-        names = [catalog.sector(s).name(LANG) if s in catalog.sectors else s for s in audience.sectors]
-        lines.append(t(translator, "comms-aud-sectors", {"list": ", ".join(names)}))
-    if audience.reports:
-        lines.append(t(translator, "comms-aud-reports", {"list": ", ".join(audience.reports)}))
-    if audience.platforms:
-        names = [t(translator, f"comms-platform-{p}") for p in audience.platforms]
-        lines.append(t(translator, "comms-aud-platforms", {"list": ", ".join(names)}))
-    return lines
-
-
-def audience_text(audience: Audience, catalog: Catalog, translator: Translator) -> str:
-    lines = audience_lines(audience, catalog, translator) or [t(translator, "comms-audience-nothing")]
-    return t(translator, "comms-audience", {"chosen": "\n".join(lines)})
-
-
-def fixed_markup(
-    cb: CommsCallbacks,
-    translator: Translator,
-    draft: Draft,
-    chat_id: int,
-    layout: list[list[tuple[str, str]]],
-) -> InlineKeyboardMarkup:
-    """A keyboard of (text key, action) rows, every button signed for this draft and chat."""
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [cb.button(t(translator, key), action, draft.serial, chat_id) for key, action in row]
-            for row in layout
-        ]
-    )
-
-
-AUDIENCE_LAYOUT = [
-    [("comms-btn-everyone", "a-all"), ("comms-btn-municipalities", "a-mun")],
-    [("comms-btn-sectors", "a-sec"), ("comms-btn-platforms", "a-plat")],
-    [("comms-btn-reports", "a-rep"), ("comms-btn-clear", "a-clr")],
-    [("comms-btn-done", "a-done"), ("comms-btn-cancel", "x")],
-]
-PREVIEW_LAYOUT = [
-    [("comms-btn-send", "ok")],
-    [("comms-btn-edit", "ed"), ("comms-btn-cancel", "x")],
-]
-# While the notice waits for a second person's approval its composer may still edit or withdraw it.
-AWAITING_LAYOUT = [
-    [("comms-btn-edit", "ed"), ("comms-btn-cancel", "x")],
-]
-EDIT_LAYOUT = [
-    [("comms-btn-edit-text", "e-txt"), ("comms-btn-edit-audience", "e-aud")],
-    [("comms-btn-back", "pv-back")],
-]
-
-
-def mark(chosen: bool, text: str) -> str:
-    return f"✓ {text}" if chosen else text
-
-
-def sectors_markup(
-    cb: CommsCallbacks, translator: Translator, catalog: Catalog, draft: Draft, chat_id: int
-) -> InlineKeyboardMarkup:
-    chosen = set(draft.get_audience().sectors)
-    buttons = [
-        cb.button(mark(sector.id in chosen, sector.name(LANG)), f"s-{sector.id}", draft.serial, chat_id)
-        for sector in catalog.sectors.values()
-    ]
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([cb.button(t(translator, "comms-btn-back"), "a-back", draft.serial, chat_id)])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def platforms_markup(
-    cb: CommsCallbacks, translator: Translator, draft: Draft, chat_id: int
-) -> InlineKeyboardMarkup:
-    chosen = set(draft.get_audience().platforms)
-    row = [
-        cb.button(mark(p in chosen, t(translator, f"comms-platform-{p}")), f"p-{p}", draft.serial, chat_id)
-        for p in PLATFORMS
-    ]
-    back = [cb.button(t(translator, "comms-btn-back"), "a-back", draft.serial, chat_id)]
-    return InlineKeyboardMarkup(inline_keyboard=[row, back])
-
-
 async def edit_text(
     bot: Bot, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None
 ) -> bool:
@@ -228,22 +124,3 @@ async def drop_buttons(bot: Bot, message: Message | None) -> None:
         await bot.edit_message_reply_markup(
             chat_id=message.chat.id, message_id=message.message_id, reply_markup=None
         )
-
-
-@dataclass
-class Screen:
-    """Where and with what a handler answers: the chat, the draft's topic, and the helpers."""
-
-    bot: Bot
-    chat_id: int
-    thread: int | None
-    translator: Translator
-    cb: CommsCallbacks
-
-    async def send(self, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
-        return await self.bot.send_message(
-            self.chat_id, text, message_thread_id=self.thread, reply_markup=markup
-        )
-
-    async def say(self, key: str, args: Args | None = None) -> Message:
-        return await self.send(t(self.translator, key, args))
