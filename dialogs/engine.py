@@ -2,186 +2,53 @@
 
 Written once for every messenger. A step is a small object with a prompt and two reactions (to
 input and to its own buttons); the runner does what is common: consent gate, flood control,
-expiry, stale-button checks, back and cancel, and keeping the state.
+expiry, stale-button checks, back and cancel, and keeping the state. The pieces dialogs are made
+of live in `dialogs.steps` and are re-exported here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from typing import Any, ClassVar
-from zoneinfo import ZoneInfo
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
 
-from bot.classify import Classifier
-from bot.core.clock import Clock
-from bot.core.i18n import Translator, pick_language
-from bot.core.messages import Ask, Button, Inbound, InboundKind, Text, View
-from bot.services.catalog import Catalog
-from bot.services.citizens.accounts import CitizenInfo, CitizenService
-from bot.services.citizens.flood import FloodGuard, FloodVerdict
-from bot.services.citizens.subscriptions import SubscriptionService
-from bot.services.reports.casework import Casework
-from bot.services.reports.filing import ReportFiling
+from bot.core.i18n import pick_language
+from bot.core.messages import Ask, Inbound, InboundKind, Text, View
+from bot.services.citizens.accounts import CitizenInfo
+from bot.services.citizens.flood import FloodVerdict
+from dialogs.steps import (
+    BACK,
+    CANCEL,
+    CommandHandler,
+    Context,
+    Dialogs,
+    DialogServices,
+    GlobalHandler,
+    Reply,
+    Step,
+    Transition,
+    start_dialog,
+)
 from storage.db import TRANSIENT_ERRORS
-from storage.state import StateStore
+
+__all__ = [
+    "BACK",
+    "CANCEL",
+    "CommandHandler",
+    "Context",
+    "DialogRunner",
+    "DialogServices",
+    "Dialogs",
+    "GlobalHandler",
+    "Reply",
+    "Step",
+    "Transition",
+    "start_dialog",
+]
 
 log = logging.getLogger(__name__)
-
-BACK = "back"
-CANCEL = "cancel"
-
-
-@dataclass
-class DialogServices:
-    """What dialogs may use: platform-neutral services only."""
-
-    citizens: CitizenService
-    reports: ReportFiling
-    catalog: Catalog
-    classifier: Classifier
-    translator: Translator
-    state: StateStore
-    flood: FloodGuard
-    clock: Clock
-    timezone: ZoneInfo
-    dialog_ttl: timedelta
-    privacy_policy_url: str
-    # Notices: what each citizen subscribed to, quiet hours, the offer after a first report.
-    subscriptions: SubscriptionService
-    # Operator-side actions (relay, feedback); absent where no operator loop is wired.
-    actions: Casework | None = None
-
-
-@dataclass
-class Context:
-    """Everything one step needs to react to one Inbound."""
-
-    inbound: Inbound
-    services: DialogServices
-    citizen: CitizenInfo | None
-    lang: str
-    state: dict[str, Any]
-    now: datetime
-    dialogs: Dialogs
-
-    @property
-    def data(self) -> dict[str, Any]:
-        data: dict[str, Any] = self.state.setdefault("data", {})
-        return data
-
-    def label(self, text: Text) -> str:
-        return self.services.translator.text(self.lang, text.key, text.args)
-
-    def local(self, moment: datetime) -> datetime:
-        return moment.astimezone(self.services.timezone)
-
-    def date(self, moment: datetime) -> str:
-        return self.local(moment).strftime("%d.%m.%Y")
-
-    def datetime(self, moment: datetime) -> str:
-        return self.local(moment).strftime("%d.%m.%Y %H:%M")
-
-
-@dataclass(frozen=True)
-class Reply:
-    """The views to send, and the language to render them in."""
-
-    lang: str
-    views: list[View]
-
-
-@dataclass(frozen=True)
-class Transition:
-    """What a step decided: stay (and show `views`), go to another step, or end the dialog."""
-
-    views: tuple[View, ...] = ()
-    goto: str | None = None
-    done: bool = False
-    # With done: show the main menu after the views.
-    menu: bool = False
-
-    @classmethod
-    def stay(cls, *views: View) -> Transition:
-        return cls(views)
-
-    @classmethod
-    def to(cls, step: str, *before: View) -> Transition:
-        return cls(before, goto=step)
-
-    @classmethod
-    def end(cls, *views: View) -> Transition:
-        return cls(views, done=True)
-
-
-class Step(ABC):
-    """One question of a guided dialog."""
-
-    name: ClassVar[str]
-    ask: ClassVar[Ask] = Ask.NONE
-    has_back: ClassVar[bool] = True
-    # Said when the citizen comes back after the dialog expired on this step; None = expire quietly
-    # (a short side question is not worth a warning).
-    expired_key: ClassVar[str | None] = "dialog-expired"
-
-    @abstractmethod
-    async def prompt(self, ctx: Context) -> list[View]:
-        """The question itself, shown on entering the step and after anything it could not use."""
-
-    @abstractmethod
-    async def on_input(self, ctx: Context) -> Transition:
-        """React to text, photos, a location or a contact sent on this step."""
-
-    async def on_button(self, ctx: Context, value: str) -> Transition:
-        """Buttons other than back/cancel; unknown values are treated as outdated."""
-        return Transition.stay(View.of("button-outdated"), *await self.prompt(ctx))
-
-    def nav_row(self) -> tuple[Button, ...]:
-        """The Back / Cancel row every step carries."""
-        row = []
-        if self.has_back:
-            row.append(Button(f"{self.name}:{BACK}", Text("btn-back")))
-        row.append(Button(f"{self.name}:{CANCEL}", Text("btn-cancel")))
-        return tuple(row)
-
-
-GlobalHandler = Callable[[Context, str], Awaitable[list[View]]]
-CommandHandler = Callable[[Context], Awaitable[list[View]]]
-
-
-@dataclass
-class Dialogs:
-    """The registry the runner dispatches on: steps, global button scopes, commands."""
-
-    steps: dict[str, Step] = field(default_factory=dict)
-    scopes: dict[str, GlobalHandler] = field(default_factory=dict)
-    commands: dict[str, CommandHandler] = field(default_factory=dict)
-    # Scopes and commands anyone may use before giving consent (nothing is stored for them).
-    open_scopes: frozenset[str] = frozenset()
-    open_commands: frozenset[str] = frozenset()
-    consent_prompt: CommandHandler | None = None
-    main_menu: Callable[[Context], View] | None = None
-    # Input outside any dialog (e.g. a follow-up about an open report); None means "not mine".
-    on_idle: Callable[[Context], Awaitable[list[View] | None]] | None = None
-
-    def add_step(self, step: Step) -> None:
-        self.steps[step.name] = step
-
-    async def current_prompt(self, ctx: Context) -> list[View]:
-        """The question the citizen is on, or the menu when there is none."""
-        step = self.steps.get(str(ctx.state.get("step")))
-        if step is not None:
-            return await step.prompt(ctx)
-        return [self.main_menu(ctx)] if self.main_menu is not None else []
-
-
-def start_dialog(ctx: Context, dialog: str, first_step: str, data: Mapping[str, Any] | None = None) -> None:
-    """Reset the state to a new dialog at its first step."""
-    ctx.state.clear()
-    ctx.state.update({"dialog": dialog, "step": first_step, "trail": [], "data": dict(data or {})})
 
 
 class DialogRunner:
@@ -210,12 +77,16 @@ class DialogRunner:
 
     async def _handle_once(self, inbound: Inbound) -> Reply:
         services = self.services
+        if self.dialogs.staff:
+            # Staff are vouched for by the registry, not rate-limited like citizens.
+            async with services.state.lock(inbound.state_key):
+                return await self._handle_locked(inbound)
         verdict = await services.flood.hit(inbound.state_key)
         if verdict is FloodVerdict.DROP:
             return Reply(pick_language(inbound.language_hint), [])
         if verdict is FloodVerdict.WARN:
-            citizen = await services.citizens.find(inbound.platform, inbound.user_id)
-            lang = citizen.language if citizen else pick_language(inbound.language_hint)
+            citizen = await self._citizen(inbound)
+            lang = citizen.language if citizen else self._language(inbound)
             seconds = int(services.flood.window_seconds) + 1
             return Reply(lang, [View.of("flood-warning", seconds=seconds)])
         async with services.state.lock(inbound.state_key):
@@ -223,12 +94,17 @@ class DialogRunner:
 
     async def _handle_locked(self, inbound: Inbound) -> Reply:
         services = self.services
-        citizen = await services.citizens.find(inbound.platform, inbound.user_id)
-        lang = citizen.language if citizen else pick_language(inbound.language_hint)
-        state = (await services.state.get(inbound.state_key)) if citizen else None
+        staff = self.dialogs.staff
+        citizen = await self._citizen(inbound)
+        lang = citizen.language if citizen else self._language(inbound)
+        state = (await services.state.get(inbound.state_key)) if citizen or staff else None
         ctx = Context(inbound, services, citizen, lang, dict(state or {}), services.clock.now(), self.dialogs)
+        if staff and self.dialogs.gate is not None:
+            refused = await self.dialogs.gate(ctx)
+            if refused is not None:
+                return Reply(lang, refused)
         before: list[View] = []
-        if ctx.state.get("step") and self._expired(ctx):
+        if not staff and ctx.state.get("step") and self._expired(ctx):
             step = self.dialogs.steps.get(str(ctx.state["step"]))
             key = step.expired_key if step is not None else "dialog-expired"
             if key is not None:
@@ -240,13 +116,25 @@ class DialogRunner:
         await self._persist(ctx, state)
         return Reply(ctx.lang, views)
 
+    async def _citizen(self, inbound: Inbound) -> CitizenInfo | None:
+        if self.dialogs.staff:
+            return None
+        return await self.services.citizens.find(inbound.platform, inbound.user_id)
+
+    def _language(self, inbound: Inbound) -> str:
+        return self.dialogs.language if self.dialogs.staff else pick_language(inbound.language_hint)
+
+    def _ungated(self, ctx: Context) -> bool:
+        """A citizen who has not consented yet (staff audiences have no consent gate)."""
+        return ctx.citizen is None and not self.dialogs.staff
+
     def _expired(self, ctx: Context) -> bool:
         updated = float(ctx.state.get("updated", 0.0))
         return ctx.now.timestamp() - updated > self.services.dialog_ttl.total_seconds()
 
     async def _persist(self, ctx: Context, before: Mapping[str, Any] | None) -> None:
         key = ctx.inbound.state_key
-        if ctx.citizen is None:
+        if self._ungated(ctx):
             # Nothing is stored about anyone who has not consented (or who just asked to be forgotten).
             if before:
                 await self.services.state.delete(key)
@@ -262,7 +150,7 @@ class DialogRunner:
         dialogs = self.dialogs
         if inbound.kind is InboundKind.COMMAND:
             command = inbound.command
-            if ctx.citizen is None and command not in dialogs.open_commands:
+            if self._ungated(ctx) and command not in dialogs.open_commands:
                 return await self._consent(ctx)
             handler = dialogs.commands.get(command)
             if handler is None:
@@ -270,19 +158,19 @@ class DialogRunner:
             return await handler(ctx)
 
         step = self._current_step(ctx)
-        if inbound.kind is InboundKind.TEXT and step is not None:
+        if inbound.kind is InboundKind.TEXT and step is not None and step.typed_buttons:
             pressed = await self._typed_button(ctx, step, inbound.text)
             if pressed is not None:
                 ctx.inbound = inbound = replace(inbound, kind=InboundKind.BUTTON, button=pressed)
 
         if inbound.kind is InboundKind.BUTTON:
             scope, _, value = inbound.button.partition(":")
-            if ctx.citizen is None and scope not in dialogs.open_scopes:
+            if self._ungated(ctx) and scope not in dialogs.open_scopes:
                 return await self._consent(ctx)
             global_handler = dialogs.scopes.get(scope)
             if global_handler is not None:
                 return await global_handler(ctx, value)
-            if step is None or scope != step.name:
+            if step is None or not step.owns(scope):
                 return await self._outdated(ctx, step)
             if value == CANCEL:
                 return await self._cancel(ctx)
@@ -290,7 +178,7 @@ class DialogRunner:
                 return await self._back(ctx, step)
             return await self._apply(ctx, step, await step.on_button(ctx, value))
 
-        if ctx.citizen is None:
+        if self._ungated(ctx):
             return await self._consent(ctx)
         if step is None:
             if dialogs.on_idle is not None:
@@ -334,7 +222,8 @@ class DialogRunner:
             if transition.goto != step.name:
                 trail.append(step.name)
             ctx.state["step"] = transition.goto
-            views += await self.dialogs.steps[transition.goto].prompt(ctx)
+            if transition.prompt:
+                views += await self.dialogs.steps[transition.goto].prompt(ctx)
         return views
 
     async def _back(self, ctx: Context, step: Step) -> list[View]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
@@ -59,6 +60,8 @@ def build_bot(token: str, api_url: str | None) -> Bot:
 
 def build_dispatcher(app: App, *, skip_repeats: bool, signer: CallbackSigner) -> Dispatcher:
     """Routers per audience; services reach handlers as workflow data, not globals."""
+    from dialogs.comms.registry import build_comms_dialogs
+    from dialogs.engine import DialogRunner
     from handlers.telegram.binding import binding_router
     from handlers.telegram.comms_router import comms_router
     from handlers.telegram.municipal import municipal_router
@@ -66,6 +69,10 @@ def build_dispatcher(app: App, *, skip_repeats: bool, signer: CallbackSigner) ->
 
     dispatcher = Dispatcher(
         runner=app.runner,
+        # The comms chat's composer: the same engine, staff dialogs, drafts in the same state store.
+        comms=DialogRunner(
+            replace(app.services, notices=app.notices), build_comms_dialogs(), app.runner.retry_delays
+        ),
         translator=app.services.translator,
         albums=AlbumGatherer(app.settings.album_wait_seconds),
         db=app.db,

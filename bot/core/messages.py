@@ -64,6 +64,15 @@ class View:
     ask: Ask = Ask.NONE
     # Set on the first message after an Ask view, so the native request keyboard goes away.
     remove_keyboard: bool = False
+    # Replaces the message whose button was pressed instead of sending a new one (a menu redrawn).
+    edit: bool = False
+    # The answer to a button press as a pop-up alert; nothing is posted in the chat.
+    alert: bool = False
+    # A photo (a messenger file id) shown before the lines.
+    photo: str = ""
+    # Stands for notice N's status message (its approval request or progress), which the adapter
+    # renders: posted here and recorded as that notice's message; with `edit`, redrawn where it is.
+    notice: int | None = None
 
     @classmethod
     def of(cls, key: str, **args: Any) -> View:
@@ -75,11 +84,12 @@ class View:
 
 @dataclass(frozen=True)
 class Inbound:
-    """One thing a citizen did, translated from a platform update by its adapter."""
+    """One thing a citizen (or a staff member) did, translated from a platform update by its adapter."""
 
     platform: str
     user_id: str
     kind: InboundKind
+    # What was typed (a photo's caption); for a press, the text of the message the button is on.
     text: str = ""
     command: str = ""
     button: str = ""
@@ -91,7 +101,15 @@ class Inbound:
     language_hint: str | None = None
     # What was sent when it is unsupported ("sticker", "voice", ...), for a precise answer.
     media: str = ""
+    # A staff conversation keeps its state under its own key ("comms:<chat>:<member>"): one person
+    # may have a draft in each staff chat besides their citizen dialog.
+    conversation: str = ""
+    # Who sent it, as staff checks need: a display name, and whether it came on behalf of a chat.
+    sender_name: str = ""
+    anonymous: bool = False
+    # The forum topic it was sent in, where there are topics; replies go back there.
+    thread: int | None = None
 
     @property
     def state_key(self) -> str:
-        return f"{self.platform}:{self.user_id}"
+        return self.conversation or f"{self.platform}:{self.user_id}"

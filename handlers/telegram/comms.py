@@ -1,11 +1,12 @@
-"""The comms team's chat: the vocabulary its handlers share (signed buttons, the draft, what is shown).
+"""The comms team's chat: the vocabulary its Telegram handlers share (signed buttons, filters, edits).
 
 A group becomes a comms chat when a ЦУР administrator sends `/comms` there
 (`handlers.telegram.binding`; `/comms off` undoes it). There, a member holding the `comms` role
 starts a draft with `/notice` (`comms_router`), kept per (chat, member) in the state store under
 "comms:<chat>:<member>": kind → text (a fact-check: claim, facts, source; a photo with a caption is
 text and photo) → audience (combinable filters) → a preview rendered exactly as a citizen receives
-it, with the number of recipients → send (`comms_compose`). Being a member of the chat grants
+it, with the number of recipients → send. The steps are dialogs on the citizen dialog engine
+(`dialogs.comms`); `comms_screen` draws their views here. Being a member of the chat grants
 nothing: every step asks the `NoticeService`, which asks the staff registry. A notice to everyone
 or above the approval threshold waits for a second person's «✅ Одобрить» (`comms_progress`).
 `/cancel` drops the draft.
@@ -18,17 +19,13 @@ Buttons carry "cm:<action>:<id>:<expiry>:<tag>", signed by the operator `Callbac
 prefix "cm" (the prefix, chat and expiry are in the HMAC): a button copied to another chat or made
 up is refused before anything is looked up, and a comms button can never pass for an operator one
 or the other way round. The id is a draft's random serial (so a button of an older or another
-member's draft is refused) or a notice id (progress and approval buttons). The bot must be an
+member's draft is refused by the dialogs) or a notice id (progress and approval buttons). The bot must be an
 administrator of the chat (or have privacy mode off) to read the texts members type.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
-import secrets
-from dataclasses import asdict, dataclass, field
-from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
@@ -36,32 +33,13 @@ from aiogram.filters import Filter
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.core.i18n import Args, Translator
-from bot.services.catalog import Catalog
-from bot.services.notices.content import Audience, NoticeKind
+from dialogs.comms.draft import draft_key
 from handlers.telegram.callbacks import CallbackSigner
 from storage.state import StateStore
 
 LANG = "ru"  # the comms team works in Russian
 PREFIX = "cm"
-SOURCE_LIMIT = 500
-KINDS = tuple(NoticeKind)
-PLATFORMS = ("tg", "vk")
 GROUP_TYPES = {"group", "supergroup"}
-
-# Draft steps. The ones in TEXT_STEPS wait for the member's next message.
-KIND, CLAIM, TEXT, SOURCE, AUDIENCE, MUNICIPALITIES, REPORTS, PREVIEW = (
-    "kind",
-    "claim",
-    "text",
-    "source",
-    "audience",
-    "municipalities",
-    "reports",
-    "preview",
-)
-TEXT_STEPS = frozenset({CLAIM, TEXT, SOURCE, MUNICIPALITIES, REPORTS})
-AUDIENCE_STEPS = frozenset({AUDIENCE, MUNICIPALITIES, REPORTS})
-REPORT_NUMBER = re.compile(r"^(\d{2})-(\d{1,12})$")
 
 
 def t(translator: Translator, key: str, args: Args | None = None) -> str:
@@ -96,46 +74,7 @@ class CommsCallbacks:
         return InlineKeyboardButton(text=text[:64], callback_data=self.sign(action, ident, chat_id))
 
 
-# ------------------------------------------------------------------------------ the draft
-
-
-@dataclass
-class Draft:
-    """One member's notice in the making, as kept in the state store."""
-
-    serial: int
-    step: str
-    thread: int | None = None
-    kind: str | None = None
-    text: str | None = None
-    claim: str | None = None
-    source: str | None = None
-    photo: str | None = None
-    audience: dict[str, Any] = field(default_factory=lambda: Audience().to_json())
-    # Set once the notice row exists, so a repeated "send" confirms that one instead of a new one.
-    notice_id: int | None = None
-
-    @classmethod
-    def new(cls, thread: int | None) -> Draft:
-        return cls(serial=secrets.randbelow(999_999_999) + 1, step=KIND, thread=thread)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Draft:
-        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
-        return cls(**known)
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def get_audience(self) -> Audience:
-        return Audience.from_json(self.audience)
-
-    def set_audience(self, audience: Audience) -> None:
-        self.audience = audience.to_json()
-
-
-def draft_key(chat_id: int, user_id: int) -> str:
-    return f"comms:{chat_id}:{user_id}"
+# ------------------------------------------------------------------------------ the draft's filters
 
 
 class Composing(Filter):
@@ -164,102 +103,6 @@ def kind_name(translator: Translator, kind: str) -> str:
     return t(translator, f"comms-kind-{kind}")
 
 
-def kind_markup(
-    cb: CommsCallbacks, translator: Translator, draft: Draft, chat_id: int
-) -> InlineKeyboardMarkup:
-    rows = [[cb.button(kind_name(translator, kind), f"k-{kind}", draft.serial, chat_id)] for kind in KINDS]
-    rows.append([cb.button(t(translator, "comms-btn-cancel"), "x", draft.serial, chat_id)])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def audience_lines(audience: Audience, catalog: Catalog, translator: Translator) -> list[str]:
-    lines: list[str] = []
-    if audience.everyone:
-        lines.append(t(translator, "comms-aud-everyone"))
-    if audience.municipalities:
-        names = [catalog.municipality_name(m) or m for m in audience.municipalities]
-        lines.append(t(translator, "comms-aud-municipalities", {"list": ", ".join(names)}))
-    if audience.sectors:
-        names = [catalog.sector(s).name(LANG) if s in catalog.sectors else s for s in audience.sectors]
-        lines.append(t(translator, "comms-aud-sectors", {"list": ", ".join(names)}))
-    if audience.reports:
-        lines.append(t(translator, "comms-aud-reports", {"list": ", ".join(audience.reports)}))
-    if audience.platforms:
-        names = [t(translator, f"comms-platform-{p}") for p in audience.platforms]
-        lines.append(t(translator, "comms-aud-platforms", {"list": ", ".join(names)}))
-    return lines
-
-
-def audience_text(audience: Audience, catalog: Catalog, translator: Translator) -> str:
-    lines = audience_lines(audience, catalog, translator) or [t(translator, "comms-audience-nothing")]
-    return t(translator, "comms-audience", {"chosen": "\n".join(lines)})
-
-
-def fixed_markup(
-    cb: CommsCallbacks,
-    translator: Translator,
-    draft: Draft,
-    chat_id: int,
-    layout: list[list[tuple[str, str]]],
-) -> InlineKeyboardMarkup:
-    """A keyboard of (text key, action) rows, every button signed for this draft and chat."""
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [cb.button(t(translator, key), action, draft.serial, chat_id) for key, action in row]
-            for row in layout
-        ]
-    )
-
-
-AUDIENCE_LAYOUT = [
-    [("comms-btn-everyone", "a-all"), ("comms-btn-municipalities", "a-mun")],
-    [("comms-btn-sectors", "a-sec"), ("comms-btn-platforms", "a-plat")],
-    [("comms-btn-reports", "a-rep"), ("comms-btn-clear", "a-clr")],
-    [("comms-btn-done", "a-done"), ("comms-btn-cancel", "x")],
-]
-PREVIEW_LAYOUT = [
-    [("comms-btn-send", "ok")],
-    [("comms-btn-edit", "ed"), ("comms-btn-cancel", "x")],
-]
-# While the notice waits for a second person's approval its composer may still edit or withdraw it.
-AWAITING_LAYOUT = [
-    [("comms-btn-edit", "ed"), ("comms-btn-cancel", "x")],
-]
-EDIT_LAYOUT = [
-    [("comms-btn-edit-text", "e-txt"), ("comms-btn-edit-audience", "e-aud")],
-    [("comms-btn-back", "pv-back")],
-]
-
-
-def mark(chosen: bool, text: str) -> str:
-    return f"✓ {text}" if chosen else text
-
-
-def sectors_markup(
-    cb: CommsCallbacks, translator: Translator, catalog: Catalog, draft: Draft, chat_id: int
-) -> InlineKeyboardMarkup:
-    chosen = set(draft.get_audience().sectors)
-    buttons = [
-        cb.button(mark(sector.id in chosen, sector.name(LANG)), f"s-{sector.id}", draft.serial, chat_id)
-        for sector in catalog.sectors.values()
-    ]
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([cb.button(t(translator, "comms-btn-back"), "a-back", draft.serial, chat_id)])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
-
-
-def platforms_markup(
-    cb: CommsCallbacks, translator: Translator, draft: Draft, chat_id: int
-) -> InlineKeyboardMarkup:
-    chosen = set(draft.get_audience().platforms)
-    row = [
-        cb.button(mark(p in chosen, t(translator, f"comms-platform-{p}")), f"p-{p}", draft.serial, chat_id)
-        for p in PLATFORMS
-    ]
-    back = [cb.button(t(translator, "comms-btn-back"), "a-back", draft.serial, chat_id)]
-    return InlineKeyboardMarkup(inline_keyboard=[row, back])
-
-
 async def edit_text(
     bot: Bot, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None
 ) -> bool:
@@ -281,84 +124,3 @@ async def drop_buttons(bot: Bot, message: Message | None) -> None:
         await bot.edit_message_reply_markup(
             chat_id=message.chat.id, message_id=message.message_id, reply_markup=None
         )
-
-
-@dataclass
-class Screen:
-    """Where and with what a handler answers: the chat, the draft's topic, and the helpers."""
-
-    bot: Bot
-    chat_id: int
-    thread: int | None
-    translator: Translator
-    cb: CommsCallbacks
-
-    async def send(self, text: str, markup: InlineKeyboardMarkup | None = None) -> Message:
-        return await self.bot.send_message(
-            self.chat_id, text, message_thread_id=self.thread, reply_markup=markup
-        )
-
-    async def say(self, key: str, args: Args | None = None) -> Message:
-        return await self.send(t(self.translator, key, args))
-
-
-# ------------------------------------------------------------------------------ input parsing
-
-
-def resolve_municipalities(text: str, catalog: Catalog, translator: Translator) -> tuple[list[str], str]:
-    """Municipality ids for a typed list of names or ids, or ([], the problems to show)."""
-    directory = catalog.municipalities
-    found: list[str] = []
-    unknown: list[str] = []
-    problems: list[str] = []
-    for piece in re.split(r"[,;\n]+", text):
-        piece = piece.strip().strip(".")
-        if not piece:
-            continue
-        direct = directory.get(piece) or directory.get(piece.lower())
-        match = directory.by_text(piece)
-        if direct is not None:
-            chosen = direct.id
-        elif match.best is not None:
-            chosen = match.best.id
-        elif match.candidates:
-            options = ", ".join(c.name for c in match.candidates[:5])
-            problems.append(
-                t(translator, "comms-municipalities-ambiguous", {"text": piece, "options": options})
-            )
-            continue
-        else:
-            unknown.append(piece)
-            continue
-        if chosen not in found:
-            found.append(chosen)
-    if unknown:
-        problems.insert(0, t(translator, "comms-municipalities-unknown", {"list": ", ".join(unknown)}))
-    if problems or not found:
-        problems.append(t(translator, "comms-send-again"))
-        return [], "\n".join(problems)
-    return found, ""
-
-
-def resolve_reports(text: str, translator: Translator) -> tuple[list[str], str]:
-    """Report numbers ("26-000042", "26-42" or "№26-42"), checked by their shape only.
-
-    Whether a number exists is never told: the preview shows only how many recipients there are
-    in all, so typing numbers cannot map which reports exist."""
-    numbers: list[str] = []
-    malformed: list[str] = []
-    for token in re.split(r"[\s,;]+", text):
-        token = token.strip().lstrip("№#")
-        if not token:
-            continue
-        match = REPORT_NUMBER.match(token)
-        if match is None:
-            malformed.append(token)
-            continue
-        number = f"{match.group(1)}-{int(match.group(2)):06d}"
-        if number not in numbers:
-            numbers.append(number)
-    if malformed or not numbers:
-        problem = t(translator, "comms-reports-malformed", {"list": ", ".join(malformed) or "—"})
-        return [], f"{problem}\n{t(translator, 'comms-send-again')}"
-    return numbers, ""

@@ -20,12 +20,11 @@ from bot.core.i18n import Translator
 from bot.services.notices.content import Audience, NoticeStats, NoticeStatus, notice_views
 from bot.services.notices.service import NoticeService, NoticeStateError
 from bot.services.staff.roles import NotAllowed
+from dialogs.comms.draft import draft_key, stored_draft
 from handlers.telegram.callbacks import CallbackSigner, callback_signer
 from handlers.telegram.comms import (
     LANG,
     CommsCallbacks,
-    Draft,
-    draft_key,
     edit_text,
     kind_name,
     refusal,
@@ -360,6 +359,6 @@ async def finish_draft(operator_state: StateStore, chat_id: int, notice: Notice)
         return
     key = draft_key(chat_id, int(author_id))
     async with operator_state.lock(key):
-        payload = await operator_state.get(key)
-        if payload is not None and Draft.from_json(payload).notice_id == notice.id:
+        draft = stored_draft(await operator_state.get(key))
+        if draft is not None and draft.notice_id == notice.id:
             await operator_state.delete(key)

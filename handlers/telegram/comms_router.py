@@ -1,13 +1,13 @@
 """The comms chat's handlers: `/notice`, `/cancel`, typed answers and every button press.
 
-Being in a comms chat grants nothing: `/notice`, each typed answer and each composer button ask the
-`NoticeService` whether the person holds `comms` now (anonymous admins and channels are refused),
-and the service checks again when it stores, confirms, approves or steers a notice.
+Updates become `Inbound`s for the composer's dialogs (`dialogs.comms`), keyed per chat and member;
+their replies are drawn by `CommsScreen`. Being in a comms chat grants nothing: the dialogs ask the
+`NoticeService` whether the person holds `comms` now, and the service checks again when it stores,
+confirms, approves or steers a notice. A press is checked here first: data not signed by us for
+this chat is refused before anything is looked up.
 """
 
 from __future__ import annotations
-
-import contextlib
 
 from aiogram import Bot, F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
@@ -15,32 +15,36 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot.core.i18n import Translator
+from bot.core.messages import Inbound, InboundKind
 from bot.services.catalog import Catalog
 from bot.services.chats import is_comms_chat
 from bot.services.notices.service import NoticeService
-from bot.services.staff.roles import NotAllowed
+from dialogs.comms.draft import draft_key, stored_draft
+from dialogs.engine import DialogRunner, Reply
 from handlers.telegram.callbacks import CallbackSigner
-from handlers.telegram.comms import (
-    GROUP_TYPES,
-    PREFIX,
-    TEXT_STEPS,
-    CommsCallbacks,
-    Composing,
-    Draft,
-    HasDraft,
-    Screen,
-    draft_key,
-    kind_markup,
-    refusal,
-    t,
-)
-from handlers.telegram.comms_compose import compose_action, drop_stored, take_input
+from handlers.telegram.comms import GROUP_TYPES, PREFIX, CommsCallbacks, Composing, HasDraft, t
 from handlers.telegram.comms_progress import approval_action, progress_action
-from handlers.telegram.principal import message_principal, query_principal
+from handlers.telegram.comms_screen import CommsScreen
+from handlers.text import view_text
 from storage.db import Database
 from storage.state import StateStore
 
-NOT_COMPOSER = "comms-not-comms-staff"
+
+def inbound_of(message: Message, kind: InboundKind, **fields: object) -> Inbound:
+    """A comms chat message as the composer's dialogs see it."""
+    user = message.from_user
+    assert user is not None
+    return Inbound(
+        platform="tg",
+        user_id=str(user.id),
+        kind=kind,
+        conversation=draft_key(message.chat.id, user.id),
+        sender_name=user.full_name,
+        # Telegram fills from_user with a placeholder (GroupAnonymousBot, a channel) for such messages.
+        anonymous=message.sender_chat is not None,
+        thread=message.message_thread_id if message.is_topic_message else None,
+        **fields,  # type: ignore[arg-type]
+    )
 
 
 def comms_router() -> Router:
@@ -49,99 +53,77 @@ def comms_router() -> Router:
     router.message.filter(F.chat.type.in_(GROUP_TYPES))
     router.callback_query.filter(F.data.startswith(f"{PREFIX}:"))
 
-    @router.message(Command("notice"))
-    async def start(
-        message: Message,
-        bot: Bot,
-        db: Database,
-        notices: NoticeService,
-        operator_state: StateStore,
-        signer: CallbackSigner,
-        translator: Translator,
-    ) -> None:
-        who = message_principal(message)
-        if who is None or (message.from_user is not None and message.from_user.is_bot and not who.anonymous):
-            return
-        assert message.from_user is not None
-        if not await is_comms_chat(db, message.chat.id):
-            await message.reply(t(translator, "comms-not-comms-chat"))
-            return
-        try:
-            await notices.require_composer(who)
-        except NotAllowed as error:
-            await message.reply(refusal(translator, error.reason, NOT_COMPOSER))
-            return
-        draft = Draft.new(message.message_thread_id if message.is_topic_message else None)
-        await operator_state.set(draft_key(message.chat.id, message.from_user.id), draft.to_json())
-        screen = Screen(bot, message.chat.id, draft.thread, translator, CommsCallbacks(signer))
-        await screen.send(
-            t(translator, "comms-choose-kind"), kind_markup(screen.cb, translator, draft, message.chat.id)
+    def screen(
+        bot: Bot, chat_id: int, thread: int | None, runner: DialogRunner, signer: CallbackSigner
+    ) -> CommsScreen:
+        services = runner.services
+        return CommsScreen(
+            bot,
+            chat_id,
+            thread,
+            services.translator,
+            CommsCallbacks(signer),
+            services.notice_service(),
+            services.catalog,
         )
 
-    @router.message(Command("cancel"), HasDraft())
-    async def cancel(
-        message: Message,
-        bot: Bot,
-        notices: NoticeService,
-        operator_state: StateStore,
-        signer: CallbackSigner,
-        translator: Translator,
+    async def answer_command(
+        message: Message, reply: Reply, bot: Bot, comms: DialogRunner, signer: CallbackSigner
     ) -> None:
-        who = message_principal(message)
-        assert message.from_user is not None and who is not None
-        key = draft_key(message.chat.id, message.from_user.id)
-        async with operator_state.lock(key):
-            payload = await operator_state.get(key)
-            if payload is not None:
-                draft = Draft.from_json(payload)
-                screen = Screen(bot, message.chat.id, draft.thread, translator, CommsCallbacks(signer))
-                # Their role gone, the draft still goes; what it stored was never sent.
-                with contextlib.suppress(NotAllowed):
-                    await drop_stored(who, notices, draft, screen, "withdrawn")
-            await operator_state.delete(key)
-        await message.reply(t(translator, "comms-cancelled"))
+        """Menus go to the draft's topic; a plain answer (a refusal, "dropped") replies to the command."""
+        thread = message.message_thread_id if message.is_topic_message else None
+        shown = screen(bot, message.chat.id, thread, comms, signer)
+        for view in reply.views:
+            if view.buttons or view.notice is not None:
+                await shown.show_one(view, reply.lang, None)
+            else:
+                await message.reply(view_text(view, reply.lang, comms.services.translator))
+
+    @router.message(Command("notice"))
+    async def start(
+        message: Message, bot: Bot, db: Database, comms: DialogRunner, signer: CallbackSigner
+    ) -> None:
+        user = message.from_user
+        if user is None or (user.is_bot and message.sender_chat is None):
+            return
+        if not await is_comms_chat(db, message.chat.id):
+            await message.reply(t(comms.services.translator, "comms-not-comms-chat"))
+            return
+        reply = await comms.handle(inbound_of(message, InboundKind.COMMAND, command="notice"))
+        await answer_command(message, reply, bot, comms, signer)
+
+    @router.message(Command("cancel"), HasDraft())
+    async def cancel(message: Message, bot: Bot, comms: DialogRunner, signer: CallbackSigner) -> None:
+        reply = await comms.handle(inbound_of(message, InboundKind.COMMAND, command="cancel"))
+        await answer_command(message, reply, bot, comms, signer)
 
     @router.message(Composing())
     async def on_input(
-        message: Message,
-        bot: Bot,
-        catalog: Catalog,
-        notices: NoticeService,
-        operator_state: StateStore,
-        signer: CallbackSigner,
-        translator: Translator,
+        message: Message, bot: Bot, comms: DialogRunner, operator_state: StateStore, signer: CallbackSigner
     ) -> None:
-        assert message.from_user is not None
-        key = draft_key(message.chat.id, message.from_user.id)
-        async with operator_state.lock(key):
-            payload = await operator_state.get(key)
-            draft = Draft.from_json(payload) if payload else None
-            if draft is not None and draft.step in TEXT_STEPS:
-                who = message_principal(message)
-                try:
-                    if who is None:
-                        raise NotAllowed()
-                    await notices.require_composer(who)
-                except NotAllowed as error:
-                    await message.reply(refusal(translator, error.reason, NOT_COMPOSER))
-                    return
-                screen = Screen(bot, message.chat.id, draft.thread, translator, CommsCallbacks(signer))
-                await take_input(message, draft, screen, catalog)
-                await operator_state.set(key, draft.to_json())
-                return
-        # Not waiting for text (a menu is shown): the message is ordinary chat, for the next routers.
-        raise SkipHandler
+        photos = (message.photo[-1].file_id,) if message.photo else ()
+        kind = InboundKind.PHOTOS if photos else InboundKind.TEXT
+        text = message.text or message.caption or ""
+        reply = await comms.handle(inbound_of(message, kind, text=text, photos=photos))
+        if not reply.views:
+            # Not waiting for text (a menu is shown): the message is ordinary chat, for the next routers.
+            raise SkipHandler
+        # Answers go to the draft's topic, wherever the member typed.
+        draft = stored_draft(await operator_state.get(draft_key(message.chat.id, message.from_user.id)))  # type: ignore[union-attr]
+        thread = draft.thread if draft is not None else None
+        await screen(bot, message.chat.id, thread, comms, signer).show(reply, message)
 
     @router.callback_query()
     async def on_button(
         query: CallbackQuery,
         bot: Bot,
         db: Database,
-        catalog: Catalog,
+        comms: DialogRunner,
         notices: NoticeService,
         operator_state: StateStore,
         signer: CallbackSigner,
         translator: Translator,
+        catalog: Catalog,
     ) -> None:
         message = query.message
         cb = CommsCallbacks(signer)
@@ -161,27 +143,19 @@ def comms_router() -> Router:
                 query, message, action, ident, bot, notices, operator_state, translator, signer
             )
             return
-        key = draft_key(message.chat.id, query.from_user.id)
-        async with operator_state.lock(key):
-            payload = await operator_state.get(key)
-            draft = Draft.from_json(payload) if payload else None
-            if draft is None or draft.serial != ident:
-                await query.answer(t(translator, "comms-stale"), show_alert=True)
-                return
-            screen = Screen(bot, message.chat.id, draft.thread, translator, cb)
-
-            async def save(changed: Draft) -> None:
-                await operator_state.set(key, changed.to_json())
-
-            try:
-                await notices.require_composer(query_principal(query))
-                keep = await compose_action(query, message, action, draft, screen, catalog, notices, save)
-            except NotAllowed as error:
-                await query.answer(refusal(translator, error.reason, NOT_COMPOSER), show_alert=True)
-                return
-            if keep:
-                await operator_state.set(key, draft.to_json())
-            else:
-                await operator_state.delete(key)
+        user = query.from_user
+        inbound = Inbound(
+            platform="tg",
+            user_id=str(user.id),
+            kind=InboundKind.BUTTON,
+            button=f"{PREFIX}:{action}:{ident}",
+            text=message.text or "",
+            conversation=draft_key(message.chat.id, user.id),
+            sender_name=user.full_name,
+        )
+        reply = await comms.handle(inbound)
+        # The pressed menu is in the draft's topic.
+        thread = message.message_thread_id if message.is_topic_message else None
+        await screen(bot, message.chat.id, thread, comms, signer).show(reply, message, query)
 
     return router

@@ -25,11 +25,7 @@ NOT_PRODUCT = frozenset({"tests", "bench", "scripts", "docs", "locales"})
 
 # TEMPORARY: the files already over the limit when the check was written (issue #11 splits them).
 # A file on this list may stay long; any other file over LINE_LIMIT fails.
-OVERSIZED_UNTIL_SPLIT = frozenset(
-    {
-        "handlers/telegram/comms_compose.py",
-    }
-)
+OVERSIZED_UNTIL_SPLIT: frozenset[str] = frozenset()
 
 
 # -- the table ---------------------------------------------------------------------------------------
