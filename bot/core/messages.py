@@ -64,7 +64,8 @@ class View:
     ask: Ask = Ask.NONE
     # Set on the first message after an Ask view, so the native request keyboard goes away.
     remove_keyboard: bool = False
-    # Replaces the message whose button was pressed instead of sending a new one (a menu redrawn).
+    # Replaces the message whose button was pressed instead of sending a new one (a menu redrawn);
+    # with no lines, that message keeps its text and only loses its buttons.
     edit: bool = False
     # The answer to a button press as a pop-up alert; nothing is posted in the chat.
     alert: bool = False

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.core.messages import Button, Text, View
 from bot.services.notices.content import Audience, NoticeDraft, NoticeKind, NoticeStatus, notice_views
-from dialogs.comms import draft as steps
+from dialogs.comms import draft as stage
 from dialogs.comms.draft import Draft, chat_of
 from dialogs.comms.screens import (
     AWAITING_LAYOUT,
@@ -53,8 +53,8 @@ def citizen_view(ctx: Context, draft: Draft, lang: str) -> list[View]:
 
 
 class PreviewStep(ComposeStep):
-    name = step_name(steps.PREVIEW)
-    draft_step = steps.PREVIEW
+    name = step_name(stage.PREVIEW)
+    draft_step = stage.PREVIEW
 
     async def prompt(self, ctx: Context) -> list[View]:
         draft = draft_of(ctx)
@@ -94,10 +94,10 @@ class PreviewStep(ComposeStep):
         if action == "ed":
             return Transition.stay(edited(View((Text("comms-edit-what"),), rows(draft.serial, EDIT_LAYOUT))))
         if action == "pv-back":
-            return go(ctx, draft, steps.PREVIEW, UNBUTTONED)
+            return go(ctx, draft, stage.PREVIEW, UNBUTTONED)
         if action in ("e-txt", "e-aud"):
             before = await withdraw(ctx, draft, "edited")
-            target = steps.KIND if action == "e-txt" else steps.AUDIENCE
+            target = stage.KIND if action == "e-txt" else stage.AUDIENCE
             return go(ctx, draft, target, *before, UNBUTTONED)
         if action == "ok":
             return await send(ctx, draft)

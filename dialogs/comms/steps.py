@@ -12,7 +12,7 @@ from typing import ClassVar
 from bot.core.messages import Inbound, InboundKind, Text, View
 from bot.services.notices.content import TEXT_LIMIT, Audience, NoticeKind
 from bot.services.staff.roles import Principal
-from dialogs.comms import draft as steps
+from dialogs.comms import draft as stage
 from dialogs.comms.draft import (
     KINDS,
     PLATFORMS,
@@ -116,8 +116,8 @@ class ComposeStep(Step):
 
 
 class KindStep(ComposeStep):
-    name = step_name(steps.KIND)
-    draft_step = steps.KIND
+    name = step_name(stage.KIND)
+    draft_step = stage.KIND
 
     async def prompt(self, ctx: Context) -> list[View]:
         return [kind_menu(draft_of(ctx))]
@@ -164,20 +164,20 @@ class WordingStep(TypedStep):
 
 
 class ClaimStep(WordingStep):
-    name = step_name(steps.CLAIM)
-    draft_step = steps.CLAIM
+    name = step_name(stage.CLAIM)
+    draft_step = stage.CLAIM
 
     async def prompt(self, ctx: Context) -> list[View]:
         return [say("comms-ask-claim")]
 
     def take(self, ctx: Context, draft: Draft, text: str) -> Transition:
         draft.claim = text
-        return go(ctx, draft, steps.TEXT)
+        return go(ctx, draft, stage.TEXT)
 
 
 class TextStep(WordingStep):
-    name = step_name(steps.TEXT)
-    draft_step = steps.TEXT
+    name = step_name(stage.TEXT)
+    draft_step = stage.TEXT
 
     async def prompt(self, ctx: Context) -> list[View]:
         factcheck = draft_of(ctx).kind == NoticeKind.FACTCHECK
@@ -185,12 +185,12 @@ class TextStep(WordingStep):
 
     def take(self, ctx: Context, draft: Draft, text: str) -> Transition:
         draft.text = text
-        return go(ctx, draft, steps.SOURCE if draft.kind == NoticeKind.FACTCHECK else steps.AUDIENCE)
+        return go(ctx, draft, stage.SOURCE if draft.kind == NoticeKind.FACTCHECK else stage.AUDIENCE)
 
 
 class SourceStep(TypedStep):
-    name = step_name(steps.SOURCE)
-    draft_step = steps.SOURCE
+    name = step_name(stage.SOURCE)
+    draft_step = stage.SOURCE
     limit = SOURCE_LIMIT
 
     async def prompt(self, ctx: Context) -> list[View]:
@@ -198,7 +198,7 @@ class SourceStep(TypedStep):
 
     def take(self, ctx: Context, draft: Draft, text: str) -> Transition:
         draft.source = text
-        return go(ctx, draft, steps.AUDIENCE)
+        return go(ctx, draft, stage.AUDIENCE)
 
 
 class AudienceActions(ComposeStep):
@@ -208,11 +208,11 @@ class AudienceActions(ComposeStep):
         audience = draft.get_audience()
         catalog = ctx.services.catalog
         if action in ("a-mun", "a-rep"):
-            return go(ctx, draft, steps.MUNICIPALITIES if action == "a-mun" else steps.REPORTS, UNBUTTONED)
+            return go(ctx, draft, stage.MUNICIPALITIES if action == "a-mun" else stage.REPORTS, UNBUTTONED)
         if action == "a-done":
             if audience.is_empty():
                 return Transition.stay(alert("comms-audience-empty"))
-            return go(ctx, draft, steps.PREVIEW, UNBUTTONED)
+            return go(ctx, draft, stage.PREVIEW, UNBUTTONED)
         if action == "a-all":
             audience = toggle_everyone(audience)
         elif action == "a-clr":
@@ -224,7 +224,7 @@ class AudienceActions(ComposeStep):
         elif action not in ("a-sec", "a-plat", "a-back"):
             return stale()
         draft.set_audience(audience)
-        draft.step = steps.AUDIENCE
+        draft.step = stage.AUDIENCE
         keep(ctx, draft)
         if action == "a-sec" or action.startswith("s-"):
             menu = sectors_menu(ctx, draft)
@@ -232,12 +232,12 @@ class AudienceActions(ComposeStep):
             menu = platforms_menu(ctx, draft)
         else:
             menu = audience_menu(ctx, draft)
-        return Transition((edited(menu),), goto=step_name(steps.AUDIENCE), prompt=False)
+        return Transition((edited(menu),), goto=step_name(stage.AUDIENCE), prompt=False)
 
 
 class AudienceStep(AudienceActions):
-    name = step_name(steps.AUDIENCE)
-    draft_step = steps.AUDIENCE
+    name = step_name(stage.AUDIENCE)
+    draft_step = stage.AUDIENCE
 
     async def prompt(self, ctx: Context) -> list[View]:
         return [audience_menu(ctx, draft_of(ctx))]
@@ -253,7 +253,7 @@ class ListStep(AudienceActions):
             return Transition.stay(say("comms-text-empty"))
         draft = draft_of(ctx)
         audience = draft.get_audience()
-        if self.draft_step == steps.MUNICIPALITIES:
+        if self.draft_step == stage.MUNICIPALITIES:
             found, problems = resolve_municipalities(text, ctx.services.catalog.municipalities)
             audience = with_municipalities(audience, found)
         else:
@@ -262,20 +262,20 @@ class ListStep(AudienceActions):
         if problems:
             return Transition.stay(View(problems))
         draft.set_audience(audience)
-        return go(ctx, draft, steps.AUDIENCE)
+        return go(ctx, draft, stage.AUDIENCE)
 
 
 class MunicipalitiesStep(ListStep):
-    name = step_name(steps.MUNICIPALITIES)
-    draft_step = steps.MUNICIPALITIES
+    name = step_name(stage.MUNICIPALITIES)
+    draft_step = stage.MUNICIPALITIES
 
     async def prompt(self, ctx: Context) -> list[View]:
         return [say("comms-ask-municipalities")]
 
 
 class ReportsStep(ListStep):
-    name = step_name(steps.REPORTS)
-    draft_step = steps.REPORTS
+    name = step_name(stage.REPORTS)
+    draft_step = stage.REPORTS
 
     async def prompt(self, ctx: Context) -> list[View]:
         return [say("comms-ask-reports")]

@@ -16,7 +16,6 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.core.i18n import Translator
 from bot.core.messages import Inbound, InboundKind
-from bot.services.catalog import Catalog
 from bot.services.chats import is_comms_chat
 from bot.services.notices.service import NoticeService
 from dialogs.comms.draft import draft_key, stored_draft
@@ -30,7 +29,9 @@ from storage.db import Database
 from storage.state import StateStore
 
 
-def inbound_of(message: Message, kind: InboundKind, **fields: object) -> Inbound:
+def inbound_of(
+    message: Message, kind: InboundKind, *, command: str = "", text: str = "", photos: tuple[str, ...] = ()
+) -> Inbound:
     """A comms chat message as the composer's dialogs see it."""
     user = message.from_user
     assert user is not None
@@ -38,12 +39,14 @@ def inbound_of(message: Message, kind: InboundKind, **fields: object) -> Inbound
         platform="tg",
         user_id=str(user.id),
         kind=kind,
+        text=text,
+        command=command,
+        photos=photos,
         conversation=draft_key(message.chat.id, user.id),
         sender_name=user.full_name,
         # Telegram fills from_user with a placeholder (GroupAnonymousBot, a channel) for such messages.
         anonymous=message.sender_chat is not None,
         thread=message.message_thread_id if message.is_topic_message else None,
-        **fields,  # type: ignore[arg-type]
     )
 
 
@@ -104,12 +107,13 @@ def comms_router() -> Router:
         photos = (message.photo[-1].file_id,) if message.photo else ()
         kind = InboundKind.PHOTOS if photos else InboundKind.TEXT
         text = message.text or message.caption or ""
-        reply = await comms.handle(inbound_of(message, kind, text=text, photos=photos))
+        inbound = inbound_of(message, kind, text=text, photos=photos)
+        reply = await comms.handle(inbound)
         if not reply.views:
             # Not waiting for text (a menu is shown): the message is ordinary chat, for the next routers.
             raise SkipHandler
         # Answers go to the draft's topic, wherever the member typed.
-        draft = stored_draft(await operator_state.get(draft_key(message.chat.id, message.from_user.id)))  # type: ignore[union-attr]
+        draft = stored_draft(await operator_state.get(inbound.state_key))
         thread = draft.thread if draft is not None else None
         await screen(bot, message.chat.id, thread, comms, signer).show(reply, message)
 
@@ -123,7 +127,6 @@ def comms_router() -> Router:
         operator_state: StateStore,
         signer: CallbackSigner,
         translator: Translator,
-        catalog: Catalog,
     ) -> None:
         message = query.message
         cb = CommsCallbacks(signer)
