@@ -67,18 +67,39 @@ def alembic_config(url: str) -> object:
     return config
 
 
-async def migrate(db: Database) -> None:
-    """Bring the schema to the newest revision (safe to call on every start)."""
+class MigrationBrokeReferences(RuntimeError):
+    """A migration left rows pointing at rows that are gone (SQLite's foreign_key_check)."""
+
+
+async def migrate(db: Database, revision: str = "head") -> None:
+    """Bring the schema to `revision` (the newest by default; safe to call on every start)."""
     from alembic import command
 
     config = alembic_config(db.url)
 
     def _upgrade(connection: object) -> None:
         config.attributes["connection"] = connection  # type: ignore[attr-defined]
-        command.upgrade(config, "head")  # type: ignore[arg-type]
+        command.upgrade(config, revision)  # type: ignore[arg-type]
 
-    async with db.engine.begin() as connection:
-        await connection.run_sync(_upgrade)
+    async with db.engine.connect() as connection:
+        if db.is_sqlite:
+            # SQLite alters a table by copying it and dropping the old one; with foreign keys on,
+            # that DROP deletes every ON DELETE CASCADE child row. The pragma only takes effect
+            # outside a transaction, so it is set before the migration's transaction begins.
+            await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await connection.commit()
+        try:
+            async with connection.begin():
+                await connection.run_sync(_upgrade)
+                if db.is_sqlite:
+                    broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                    if broken:
+                        raise MigrationBrokeReferences(f"{len(broken)} rows point at missing rows")
+        finally:
+            if db.is_sqlite:
+                # The connection goes back to the pool: every later session relies on foreign keys.
+                await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                await connection.commit()
 
 
 def _transient_errors() -> tuple[type[BaseException], ...]:
