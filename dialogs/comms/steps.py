@@ -7,6 +7,7 @@ The draft itself is `ctx.data` (a `Draft` as JSON); the engine's step name mirro
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import ClassVar
 
 from bot.core.messages import Inbound, InboundKind, Text, View
@@ -147,8 +148,9 @@ class TypedStep(ComposeStep):
             return Transition.stay(say("comms-text-too-long", length=len(text), limit=self.limit))
         return self.take(ctx, draft, text)
 
+    @abstractmethod
     def take(self, ctx: Context, draft: Draft, text: str) -> Transition:
-        raise NotImplementedError
+        """Keep the checked answer in the draft and say where the dialog goes next."""
 
 
 class WordingStep(TypedStep):
