@@ -12,6 +12,7 @@ from bot.app.wiring import App
 from bot.sandbox.telegram import FakeTelegramServer, FakeUser
 from bot.services.chats import bind_chat
 from storage.models import Base, Report, ReportThread
+from tests.harness.reports import file_report
 from tests.harness.telegram import polling
 from tests.harness.telegram import wire_on_clock as wire
 
@@ -21,30 +22,6 @@ TEXT = (
     f"Во дворе дома по улице Малышева, 30 неделю не вывозят мусор, контейнеры переполнены. "
     f"Пишите мне на {EMAIL} или звоните 8 (912) 000-00-01."
 )
-EKB = (56.8389, 60.6057)
-
-
-async def file_report(user: FakeUser) -> None:
-    await user.send_command("/start")
-    await user.replies()
-    await user.press("✅ Согласен(на)")
-    await user.replies()
-    await user.press("📝 Сообщить о проблеме")
-    await user.replies()
-    await user.send_text(TEXT)
-    await user.replies()
-    await user.press("Без фото", contains=True)
-    await user.replies()
-    await user.tap_reply_button("📍 Отправить геопозицию", lat=EKB[0], lon=EKB[1])
-    await user.replies()
-    await user.press("Все темы", contains=True)
-    await user.replies()
-    await user.press("ЖКХ", contains=True)
-    await user.replies()
-    await user.tap_reply_button("📱 Поделиться номером", phone=PHONE)
-    await user.replies()
-    await user.press("✅ Отправить")
-    await user.replies()
 
 
 def traces(user: FakeUser) -> list[str]:
@@ -77,7 +54,7 @@ async def test_forget_leaves_no_trace_on_the_card_or_in_storage(database_url: st
         await bind_chat(app.db, body, ops.id, "cli")
         citizen = server.user(556_677, first_name="Иван", username="ivan_petrov_ekb")
         async with polling(server, dispatcher, bot):
-            await file_report(citizen)
+            await file_report(citizen, TEXT, photos=0, phone=PHONE)
             await deliver_all(worker)
             async with app.db.session() as session:
                 report = await session.scalar(select(Report))
