@@ -50,6 +50,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+# The state remembers the last update it applied, so that update is never applied twice.
+APPLIED = "applied"
+
 
 class DialogRunner:
     """Turns each Inbound into Views, keeping each citizen's updates strictly one after another."""
@@ -63,7 +66,13 @@ class DialogRunner:
         self.retry_delays = retry_delays
 
     async def handle(self, inbound: Inbound) -> Reply:
-        """React to one thing a citizen did; a store briefly down is retried, then apologised for."""
+        """React to one thing a citizen did; a store briefly down is retried, then apologised for.
+
+        An update from the inbound queue (it has a `key`) is not apologised for: the error goes
+        up, and the queue tries it again once storage is back.
+        """
+        if inbound.key and self.services.replies is not None:
+            return await self._handle_once(inbound)
         for delay in (*self.retry_delays, None):
             try:
                 return await self._handle_once(inbound)
@@ -88,9 +97,17 @@ class DialogRunner:
             citizen = await self._citizen(inbound)
             lang = citizen.language if citizen else self._language(inbound)
             seconds = int(services.flood.window_seconds) + 1
-            return Reply(lang, [View.of("flood-warning", seconds=seconds)])
+            return await self._queued(inbound, Reply(lang, [View.of("flood-warning", seconds=seconds)]))
         async with services.state.lock(inbound.state_key):
             return await self._handle_locked(inbound)
+
+    async def _queued(self, inbound: Inbound, reply: Reply) -> Reply:
+        """The reply put in the outbox under the update's key, when this runner queues citizens' replies."""
+        replies = self.services.replies
+        if self.dialogs.staff or replies is None or not inbound.key:
+            return reply
+        await replies.queue(inbound, reply.lang, reply.views)
+        return replace(reply, queued=True)
 
     async def _handle_locked(self, inbound: Inbound) -> Reply:
         services = self.services
@@ -98,6 +115,9 @@ class DialogRunner:
         citizen = await self._citizen(inbound)
         lang = citizen.language if citizen else self._language(inbound)
         state = (await services.state.get(inbound.state_key)) if citizen or staff else None
+        if inbound.key and state and state.get(APPLIED) == inbound.key:
+            # Processed before a crash, up to its stored state: its reply is already queued.
+            return Reply(lang, [], queued=True)
         ctx = Context(inbound, services, citizen, lang, dict(state or {}), services.clock.now(), self.dialogs)
         if staff and self.dialogs.gate is not None:
             refused = await self.dialogs.gate(ctx)
@@ -113,8 +133,12 @@ class DialogRunner:
         previous_step = ctx.state.get("step")
         views = before + await self._dispatch(ctx)
         views = self._close_native_keyboard(previous_step, ctx, views)
+        # Queued before the state is stored: redone after a crash, the update finds its reply queued.
+        reply = await self._queued(inbound, Reply(ctx.lang, views))
+        if inbound.key:
+            ctx.state[APPLIED] = inbound.key
         await self._persist(ctx, state)
-        return Reply(ctx.lang, views)
+        return reply
 
     async def _citizen(self, inbound: Inbound) -> CitizenInfo | None:
         if self.dialogs.staff:

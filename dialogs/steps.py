@@ -17,6 +17,7 @@ from bot.core.messages import Ask, Button, Inbound, Text, View
 from bot.services.catalog import Catalog
 from bot.services.citizens.accounts import CitizenInfo, CitizenService
 from bot.services.citizens.flood import FloodGuard
+from bot.services.citizens.replies import Replies
 from bot.services.citizens.subscriptions import SubscriptionService
 from bot.services.notices.service import NoticeService
 from bot.services.reports.casework import Casework
@@ -48,6 +49,8 @@ class DialogServices:
     actions: Casework | None = None
     # Notices the comms team composes; only the staff dialogs of the comms chat use it.
     notices: NoticeService | None = None
+    # Where a citizen's replies are queued for delivery; without it the caller sends them.
+    replies: Replies | None = None
 
     def notice_service(self) -> NoticeService:
         assert self.notices is not None, "comms dialogs need DialogServices.notices"
@@ -90,6 +93,8 @@ class Reply:
 
     lang: str
     views: list[View]
+    # The views are already in the outbox (the caller must not send them again).
+    queued: bool = False
 
 
 @dataclass(frozen=True)

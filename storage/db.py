@@ -104,18 +104,25 @@ async def migrate(db: Database, revision: str = "head") -> None:
 
 def _transient_errors() -> tuple[type[BaseException], ...]:
     from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import LockError
     from redis.exceptions import TimeoutError as RedisTimeoutError
     from sqlalchemy.exc import InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
     return (
         OperationalError,
         InterfaceError,
+        # The pool gave no connection in time: every connection is busy, not broken.
+        PoolTimeoutError,
+        # Includes MaxConnectionsError: redis-py's pool is full during a burst.
         RedisConnectionError,
         RedisTimeoutError,
+        # A citizen's lock not acquired in time (another process holds it): try again later.
+        LockError,
         ConnectionError,
         TimeoutError,
     )
 
 
-# Failures of a database or Redis that is briefly away: worth a retry, not a crash.
+# Failures of a database or Redis that is briefly away or busy: worth a retry, not a crash.
 TRANSIENT_ERRORS = _transient_errors()

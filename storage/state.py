@@ -10,11 +10,10 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete
 
 from storage.db import Database
-from storage.models import DialogStateRow, ProcessedUpdate, utcnow
+from storage.models import DialogStateRow, utcnow
 
 StatePayload = dict[str, Any]
 
@@ -115,55 +114,3 @@ class RedisStateStore:
         # A cross-process lock: two workers must not interleave one citizen's updates.
         async with self._redis.lock(self._prefix + "lock:" + key, timeout=30, blocking_timeout=30):
             yield
-
-
-class UpdateLog(Protocol):
-    """Remembers which inbound update ids were handled, so redeliveries are ignored."""
-
-    async def first_time(self, key: str) -> bool: ...
-
-
-class MemoryUpdateLog:
-    """Bounded in-process memory of recent update ids."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self._seen: dict[str, None] = {}
-        self._size = size
-
-    async def first_time(self, key: str) -> bool:
-        if key in self._seen:
-            return False
-        self._seen[key] = None
-        if len(self._seen) > self._size:
-            self._seen.pop(next(iter(self._seen)))
-        return True
-
-
-class SqlUpdateLog:
-    """Update ids in the database (embedded default for webhook mode)."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    async def first_time(self, key: str) -> bool:
-        try:
-            async with self._db.session() as session:
-                found = await session.scalar(select(ProcessedUpdate.key).where(ProcessedUpdate.key == key))
-                if found is not None:
-                    return False
-                session.add(ProcessedUpdate(key=key))
-        except IntegrityError:
-            # A concurrent delivery of the same update inserted it first.
-            return False
-        return True
-
-
-class RedisUpdateLog:
-    """Update ids in Redis with a day's expiry (Telegram stops redelivering long before)."""
-
-    def __init__(self, redis: Redis, prefix: str = "tsur:update:") -> None:
-        self._redis = redis
-        self._prefix = prefix
-
-    async def first_time(self, key: str) -> bool:
-        return bool(await self._redis.set(self._prefix + key, "1", nx=True, ex=86_400))

@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -21,11 +23,13 @@ from bot.core.config import (
     vk_token,
     webhook_secret,
 )
+from bot.inbound.worker import InboundWorker, Processor
 from bot.services.reports.sla import SlaScheduler
 from bot.services.retention import RetentionPurge
+from bot.web.server import Mount
 
 if TYPE_CHECKING:
-    from aiogram import Bot, Dispatcher
+    from aiogram import Bot
 
 log = logging.getLogger(__name__)
 
@@ -51,122 +55,189 @@ def check_settings(settings: Settings, *, webhook: bool) -> tuple[str | None, st
     return tg, vk
 
 
-async def run_bot(settings: Settings, *, webhook: bool) -> None:
-    """Build the app and serve the configured messengers until SIGINT/SIGTERM."""
+class Role(StrEnum):
+    """What one process does: receive updates over HTTP, process and deliver them, or both."""
+
+    WEB = "web"
+    WORKER = "worker"
+    ALL = "all"
+
+    @property
+    def receives(self) -> bool:
+        return self is not Role.WORKER
+
+    @property
+    def works(self) -> bool:
+        return self is not Role.WEB
+
+
+async def run_bot(settings: Settings, *, webhook: bool, role: Role = Role.ALL) -> None:
+    """Build the app and serve the configured messengers until SIGINT/SIGTERM.
+
+    Nothing exits on a database or Redis outage: receivers answer 503 (or hold their position),
+    workers wait and resume. Only a task that fails for another reason (a revoked token) stops
+    the process.
+    """
     tg_token, vk_token_ = check_settings(settings, webhook=webhook)
+    if role is Role.WEB and not webhook:
+        raise ConfigError("--role web receives webhooks: run it with --webhook (polling runs in a worker)")
     app = await build_app(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    tasks: list[asyncio.Task[None]] = []
-    cleanups: list[Callable[[], Awaitable[None]]] = [app.close]
-    posts: dict[str, Handler] = {}
-    bot: Bot | None = None
+    run = _Run(app, stop, role, webhook)
     try:
-        # Deadlines run beside update handling; like delivery, they resume from the database.
-        scheduler = SlaScheduler(app.db, app.calendar, app.services.clock)
-        tasks.append(asyncio.create_task(scheduler.run(stop), name="sla"))
-        purge = RetentionPurge.from_settings(app.db, app.services.clock, settings)
-        tasks.append(asyncio.create_task(purge.run(stop), name="retention"))
-        dispatcher: Dispatcher | None = None
-        if tg_token is not None:
-            bot, dispatcher = await _start_telegram(app, tg_token, webhook, stop, tasks, cleanups)
+        if app.db.is_sqlite and role.works:
+            # One process owns a SQLite file: updates it had leased when it died are due at once.
+            released = await app.inbound.release_leases()
+            if released:
+                log.info("inbound: %s updates left mid-processing by the last run are due again", released)
+        if role.works:
+            # Deadlines run beside update handling; like delivery, they resume from the database.
+            scheduler = SlaScheduler(app.db, app.calendar, app.services.clock)
+            run.task(scheduler.run(stop), "sla")
+            purge = RetentionPurge.from_settings(app.db, app.services.clock, settings)
+            run.task(purge.run(stop), "retention")
+        bot = await run.telegram(tg_token) if tg_token is not None else None
         if vk_token_ is not None:
-            await _start_vk(app, vk_token_, bot, webhook, stop, tasks, cleanups, posts)
+            await run.vk(vk_token_, bot)
+        if role.works:
+            run.task(run.worker.run(stop), "inbound")
+        await run.serve_http()
+        await run.wait()
+    finally:
+        await run.close()
+
+
+class _Run:
+    """The tasks and clean-ups of one process, gathered while it starts."""
+
+    def __init__(self, app: App, stop: asyncio.Event, role: Role, webhook: bool) -> None:
+        self.app = app
+        self.stop = stop
+        self.role = role
+        self.webhook = webhook
+        self.tasks: list[asyncio.Task[None]] = []
+        self.cleanups: list[Callable[[], Awaitable[None]]] = [app.close]
+        self.posts: dict[str, Handler] = {}
+        self.mounts: list[Mount] = []
+        self.processors: dict[str, Processor] = {}
+        self.worker = InboundWorker(
+            app.inbound,
+            self.processors,
+            album_quiet=timedelta(seconds=app.settings.album_wait_seconds),
+        )
+
+    def task(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        self.tasks.append(asyncio.create_task(work, name=name))
+
+    async def telegram(self, token: str) -> Bot:
+        """The Telegram bot: its webhook (web) or poller, processor and delivery (worker)."""
+        from bot.app.telegram import build_bot, build_delivery, build_dispatcher, publish_commands
+        from handlers.telegram.callbacks import callback_signer
+        from handlers.telegram.comms_progress import NoticeProgress
+        from handlers.telegram.inbound import TelegramUpdates
+        from handlers.telegram.polling import TelegramPoller
+        from handlers.telegram.webhook import webhook_mount
+
+        app, settings, stop = self.app, self.app.settings, self.stop
+        bot = build_bot(token, settings.telegram_api_url)
+        self.cleanups.insert(0, bot.session.close)
+        signer = callback_signer(token)
+        dispatcher = build_dispatcher(app, signer=signer)
+        await publish_commands(bot, app.services.translator)
+        if self.role.works:
+            self.processors["tg"] = TelegramUpdates(dispatcher, bot)
+            delivery = build_delivery(app, bot, signer)
+            app.replies.on_queued(delivery.wake)
+            self.task(delivery.run(stop), "outbox-tg")
+            # Progress messages of notices going out, in the comms chats, a few times a minute.
+            progress = NoticeProgress(bot, app.notices, app.services.translator, signer)
+            self.task(progress.run(stop), "notice-progress")
+        if self.webhook:
+            if self.role.receives:
+                assert settings.webhook_base_url is not None and settings.webhook_secret is not None
+                secret = settings.webhook_secret.get_secret_value()
+                self.mounts.append(
+                    webhook_mount(app.inbound, settings.webhook_path, secret, self.worker.wake)
+                )
+                url = settings.webhook_base_url.rstrip("/") + settings.webhook_path
+                await bot.set_webhook(
+                    url, secret_token=secret, allowed_updates=dispatcher.resolve_used_update_types()
+                )
+                log.info("Telegram: webhook at %s", settings.webhook_path)
+            return bot
+        await bot.delete_webhook(drop_pending_updates=False)
+        poller = TelegramPoller(
+            bot, app.inbound, dispatcher.resolve_used_update_types(), on_stored=self.worker.wake
+        )
+        log.info("Telegram: polling for updates")
+        self.task(poller.run(stop), "polling-tg")
+        return bot
+
+    async def vk(self, token: str, bot: Bot | None) -> None:
+        """The VK community: Callback API (web) or Long Poll, processor and delivery (worker)."""
+        from bot.app.vk import build_vk, build_vk_delivery, vk_callback_handler
+        from handlers.telegram.files import photo_source
+        from handlers.vk.polling import poll_vk
+
+        app, settings, stop = self.app, self.app.settings, self.stop
+        vk = await build_vk(app, token)
+        self.cleanups.insert(0, vk.close)
+        if self.role.works:
+            self.processors["vk"] = vk.citizens.process
+            delivery = build_vk_delivery(app, vk, photo_source(bot))
+            app.replies.on_queued(delivery.wake)
+            self.task(delivery.run(stop), "outbox-vk")
+        if self.webhook:
+            if self.role.receives:
+                secret = (
+                    settings.vk_callback_secret.get_secret_value() if settings.vk_callback_secret else None
+                )
+                self.posts[settings.vk_callback_path] = vk_callback_handler(
+                    vk,
+                    app.inbound,
+                    secret=secret,
+                    confirmation=settings.vk_confirmation_code,
+                    on_stored=self.worker.wake,
+                )
+                log.info("VK: Callback API at %s", settings.vk_callback_path)
+            return
+        self.task(
+            poll_vk(
+                vk.api, vk.group_id, app.inbound, settings.vk_state_dir, stop, on_stored=self.worker.wake
+            ),
+            "polling-vk",
+        )
+
+    async def serve_http(self) -> None:
+        """Health in every role (the container healthcheck uses it); webhooks where updates are received."""
         from bot.app.web import build_web_app
 
-        # Health is served in polling mode too (the Docker healthcheck uses it).
-        runner = web.AppRunner(build_web_app(app, bot if dispatcher else None, dispatcher, posts))
+        settings = self.app.settings
+        runner = web.AppRunner(build_web_app(self.app, self.posts, self.mounts))
         await runner.setup()
-        cleanups.insert(0, runner.cleanup)
-        await web.TCPSite(runner, settings.web_host, settings.web_port).start()
-        log.info("HTTP server on %s:%s", settings.web_host, settings.web_port)
-        waiter = asyncio.create_task(stop.wait())
-        # A background task that dies (polling with a revoked token, say) stops the whole process.
-        done, _ = await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        self.cleanups.insert(0, runner.cleanup)
+        # SO_REUSEPORT: several web processes may listen on one port, the kernel spreads connections.
+        await web.TCPSite(
+            runner, settings.web_host, settings.web_port, reuse_port=self.role is Role.WEB
+        ).start()
+        log.info("HTTP server on %s:%s (%s)", settings.web_host, settings.web_port, self.role.value)
+
+    async def wait(self) -> None:
+        """Until stopped, or until a task fails for good (a revoked token, say)."""
+        waiter = asyncio.create_task(self.stop.wait())
+        done, _ = await asyncio.wait([waiter, *self.tasks], return_when=asyncio.FIRST_COMPLETED)
         for task in done:
             if task is not waiter and task.exception() is not None:
                 log.error("%s stopped: %s", task.get_name(), task.exception())
         waiter.cancel()
-    finally:
-        stop.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for cleanup in cleanups:
+
+    async def close(self) -> None:
+        self.stop.set()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        for cleanup in self.cleanups:
             with contextlib.suppress(Exception):
                 await cleanup()
-
-
-async def _start_telegram(
-    app: App,
-    token: str,
-    webhook: bool,
-    stop: asyncio.Event,
-    tasks: list[asyncio.Task[None]],
-    cleanups: list[Callable[[], Awaitable[None]]],
-) -> tuple[Bot, Dispatcher | None]:
-    """The Telegram bot, and its dispatcher when updates come by webhook (served by the web app)."""
-    from bot.app.telegram import build_bot, build_delivery, build_dispatcher, publish_commands
-    from handlers.telegram.callbacks import callback_signer
-    from handlers.telegram.comms_progress import NoticeProgress
-
-    settings = app.settings
-    bot = build_bot(token, settings.telegram_api_url)
-    cleanups.insert(0, bot.session.close)
-    signer = callback_signer(token)
-    dispatcher = build_dispatcher(app, skip_repeats=webhook, signer=signer)
-    tasks.append(asyncio.create_task(build_delivery(app, bot, signer).run(stop), name="outbox-tg"))
-    # Progress messages of notices going out, in the comms chats, a few times a minute.
-    progress = NoticeProgress(bot, app.notices, app.services.translator, signer)
-    tasks.append(asyncio.create_task(progress.run(stop), name="notice-progress"))
-    await publish_commands(bot, app.services.translator)
-    if webhook:
-        assert settings.webhook_base_url is not None and settings.webhook_secret is not None
-        url = settings.webhook_base_url.rstrip("/") + settings.webhook_path
-        await bot.set_webhook(url, secret_token=settings.webhook_secret.get_secret_value())
-        log.info("Telegram: webhook at %s", settings.webhook_path)
-        return bot, dispatcher
-    await bot.delete_webhook(drop_pending_updates=False)
-
-    async def poll() -> None:
-        polling = asyncio.create_task(
-            dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False)
-        )
-        await stop.wait()
-        with contextlib.suppress(RuntimeError):
-            await dispatcher.stop_polling()
-        await polling
-
-    log.info("Telegram: polling for updates")
-    tasks.append(asyncio.create_task(poll(), name="polling-tg"))
-    return bot, None
-
-
-async def _start_vk(
-    app: App,
-    token: str,
-    bot: Bot | None,
-    webhook: bool,
-    stop: asyncio.Event,
-    tasks: list[asyncio.Task[None]],
-    cleanups: list[Callable[[], Awaitable[None]]],
-    posts: dict[str, Handler],
-) -> None:
-    from bot.app.vk import build_vk, build_vk_delivery, poll_vk, vk_callback_handler
-    from handlers.telegram.files import photo_source
-
-    settings = app.settings
-    vk = await build_vk(app, token)
-    cleanups.insert(0, vk.close)
-    tasks.append(
-        asyncio.create_task(build_vk_delivery(app, vk, photo_source(bot)).run(stop), name="outbox-vk")
-    )
-    if webhook:
-        secret = settings.vk_callback_secret.get_secret_value() if settings.vk_callback_secret else None
-        posts[settings.vk_callback_path] = vk_callback_handler(
-            vk, secret=secret, confirmation=settings.vk_confirmation_code
-        )
-        log.info("VK: Callback API at %s", settings.vk_callback_path)
-        return
-    tasks.append(asyncio.create_task(poll_vk(vk, settings.vk_state_dir, stop), name="polling-vk"))

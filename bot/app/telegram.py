@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any
 
-from aiogram import BaseMiddleware, Bot, Dispatcher
+from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import (
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeDefault,
-    TelegramObject,
-    Update,
 )
 
 from bot.app.wiring import App
@@ -24,32 +20,14 @@ from bot.services.chats import ChatBindings
 from bot.services.reports.topics import ReportTopics
 from bot.services.staff.municipal_centre import MunicipalCentre
 from handlers.telegram.callbacks import CallbackSigner
-from handlers.telegram.citizen import AlbumGatherer, citizen_router
+from handlers.telegram.citizen import citizen_router
 from handlers.telegram.messenger import TelegramMessenger
 from handlers.telegram.operator import operator_router
 from handlers.telegram.operator_cards import OperatorDesk
-from storage.state import UpdateLog
 
 # Command menus, described from the locale files (`locales/*/commands.ftl`).
 CITIZEN_COMMANDS = ("report", "my", "notices", "link", "language", "help", "policy", "forget", "cancel")
 GROUP_COMMANDS = ("notice", "cancel", "bind", "unbind", "comms", "strict")
-
-
-class SkipRepeatedUpdates(BaseMiddleware):
-    """Telegram redelivers a webhook update it got no 2xx for; each update_id is handled once."""
-
-    def __init__(self, update_log: UpdateLog) -> None:
-        self._log = update_log
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        if isinstance(event, Update) and not await self._log.first_time(f"tg:{event.update_id}"):
-            return None
-        return await handler(event, data)
 
 
 def build_bot(token: str, api_url: str | None) -> Bot:
@@ -58,7 +36,7 @@ def build_bot(token: str, api_url: str | None) -> Bot:
     return Bot(token, session=session)
 
 
-def build_dispatcher(app: App, *, skip_repeats: bool, signer: CallbackSigner) -> Dispatcher:
+def build_dispatcher(app: App, *, signer: CallbackSigner) -> Dispatcher:
     """Routers per audience; services reach handlers as workflow data, not globals."""
     from dialogs.comms.registry import build_comms_dialogs
     from dialogs.engine import DialogRunner
@@ -74,7 +52,6 @@ def build_dispatcher(app: App, *, skip_repeats: bool, signer: CallbackSigner) ->
             replace(app.services, notices=app.notices), build_comms_dialogs(), app.runner.retry_delays
         ),
         translator=app.services.translator,
-        albums=AlbumGatherer(app.settings.album_wait_seconds),
         db=app.db,
         topics=ReportTopics(app.db),
         catalog=app.services.catalog,
@@ -86,8 +63,6 @@ def build_dispatcher(app: App, *, skip_repeats: bool, signer: CallbackSigner) ->
         bindings=ChatBindings(app.db, app.staff, app.services.clock, app.services.catalog),
         municipal=MunicipalCentre(app.db, app.staff, app.services.clock),
     )
-    if skip_repeats:
-        dispatcher.update.outer_middleware(SkipRepeatedUpdates(app.update_log))
     # Staff commands first: an anonymous one is refused before anything else sees it, and an invite
     # is redeemed (and a municipal centre's list read) before citizen intake. Comms chats before
     # operator chats: the operator router takes every message in a topic.

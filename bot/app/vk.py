@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from vkbottle import API
-from vkbottle.polling import BotPolling
 
 from bot.app.wiring import App
 from bot.core.config import secret_matches
 from bot.delivery.pacing import Pacer, SlidingWindow
 from bot.delivery.worker import OutboxWorker
-from handlers.vk.citizen import VkCitizenBot
+from bot.inbound.queue import InboundQueue
+from handlers.vk.citizen import VkCitizenBot, arrival_of
 from handlers.vk.messenger import PEER_IDS_LIMIT, PhotoSource, VkMessenger
+from storage.db import TRANSIENT_ERRORS
 
 log = logging.getLogger(__name__)
 
-# Callback API: VK waits for "ok" and retries otherwise; the event is handled after answering.
+# Callback API: VK waits for "ok" and sends the event again otherwise.
 OK = "ok"
 
 
@@ -73,7 +72,6 @@ class VkSide:
     group_id: int
 
     async def close(self) -> None:
-        await self.citizens.drain()
         await self.api.http_client.close()
 
 
@@ -82,53 +80,24 @@ async def build_vk(app: App, token: str, api_url: str | None = None) -> VkSide:
     settings = app.settings
     api = build_vk_api(token, api_url or settings.vk_api_url)
     gate = community_gate(settings.vk_rate)
-    citizens = VkCitizenBot(api, app.runner, app.services.translator, app.update_log, gate)
+    citizens = VkCitizenBot(api, app.runner, app.services.translator, gate)
     group_id = await resolve_group_id(api, settings.vk_group_id)
     return VkSide(api, citizens, gate, group_id)
 
 
-class StoredPositionPolling(BotPolling):
-    """vkbottle's Long Poll, keeping its position in a configured directory.
+def vk_callback_handler(
+    vk: VkSide,
+    queue: InboundQueue,
+    *,
+    secret: str | None,
+    confirmation: str | None,
+    on_stored: Callable[[], None] = lambda: None,
+) -> Handler:
+    """The Callback API endpoint: answers the confirmation, checks the secret, stores the event.
 
-    After a restart it resumes from the stored position, so messages sent while the bot was down
-    are answered; events seen twice are dropped by the event-id log.
+    "ok" only once the event is committed to the inbound queue (a repeat is stored once); with
+    storage away the answer is a 503, and VK sends the event again.
     """
-
-    def __init__(self, api: API, group_id: int, state_dir: str, wait: int = 25) -> None:
-        super().__init__(api, group_id=group_id, wait=wait, skip_old_events=False)
-        self._state_dir = Path(state_dir)
-
-    @property
-    def ts_state_path(self) -> Path:
-        return self._state_dir / "bot-polling" / f"{self.group_id}.json"
-
-
-async def poll_vk(vk: VkSide, state_dir: str, stop: asyncio.Event, *, wait: int = 25) -> None:
-    """Receive VK events by Long Poll until `stop` is set."""
-    polling = StoredPositionPolling(vk.api, vk.group_id, state_dir, wait=wait)
-
-    async def listen() -> None:
-        async for batch in polling.listen():
-            for event in batch.get("updates", []):
-                await vk.citizens.accept(event)
-
-    log.info("VK: long polling community %s", vk.group_id)
-    listener = asyncio.create_task(listen(), name="vk-longpoll")
-    stopper = asyncio.create_task(stop.wait())
-    try:
-        await asyncio.wait({listener, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        polling.stop()
-        for task in (listener, stopper):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-    if listener.done() and not listener.cancelled() and listener.exception() is not None:
-        raise listener.exception()  # type: ignore[misc]
-
-
-def vk_callback_handler(vk: VkSide, *, secret: str | None, confirmation: str | None) -> Handler:
-    """The Callback API endpoint: answers the confirmation, checks the secret, ignores repeats."""
 
     async def handle(request: web.Request) -> web.Response:
         try:
@@ -148,7 +117,12 @@ def vk_callback_handler(vk: VkSide, *, secret: str | None, confirmation: str | N
         if secret is not None and not (isinstance(presented, str) and secret_matches(presented, secret)):
             log.warning("VK callback with a wrong secret refused")
             return web.Response(status=403, text="wrong secret")
-        await vk.citizens.accept(event)
+        try:
+            await queue.put(arrival_of(event))
+        except TRANSIENT_ERRORS as error:
+            log.warning("vk callback: storage unavailable (%s); answered 503", type(error).__name__)
+            return web.Response(status=503, text="storage unavailable, try again")
+        on_stored()
         return web.Response(text=OK)
 
     return handle

@@ -1,10 +1,9 @@
-"""The product's web application, composed: health probes from the App, VK posts, the Telegram webhook."""
+"""The product's web application, composed: health probes from the App, the webhooks given."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
-from aiogram import Bot, Dispatcher
 from aiohttp import web
 from aiohttp.typedefs import Handler
 from sqlalchemy import text
@@ -12,16 +11,12 @@ from sqlalchemy import text
 from bot.app.wiring import App
 from bot.web.server import Mount, Probe
 from bot.web.server import build_web_app as build_http_app
-from handlers.telegram.webhook import webhook_mount
 
 
 def build_web_app(
-    app: App,
-    bot: Bot | None = None,
-    dispatcher: Dispatcher | None = None,
-    posts: Mapping[str, Handler] | None = None,
+    app: App, posts: Mapping[str, Handler] | None = None, mounts: Sequence[Mount] = ()
 ) -> web.Application:
-    """/healthz over the database (and Redis when used), `posts`, and the webhook when a bot is given."""
+    """/healthz over the database (and Redis when used), `posts` and `mounts` (the webhooks)."""
 
     async def database() -> None:
         async with app.db.session() as session:
@@ -35,8 +30,4 @@ def build_web_app(
             await redis.ping()
 
         probes.append(ping)
-    mounts: list[Mount] = []
-    if bot is not None and dispatcher is not None:
-        secret = app.settings.webhook_secret.get_secret_value() if app.settings.webhook_secret else None
-        mounts.append(webhook_mount(dispatcher, bot, app.settings.webhook_path, secret))
     return build_http_app(probes, posts, mounts)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.classify import Classifier, load_classifier
@@ -18,9 +18,11 @@ from bot.core.config import Settings
 from bot.core.i18n import Translator
 from bot.delivery.ports import Delivery, Messenger
 from bot.delivery.worker import OutboxWorker
+from bot.inbound.queue import InboundQueue
 from bot.services.catalog import Catalog, seed_catalog
 from bot.services.citizens.accounts import CitizenService
 from bot.services.citizens.flood import FloodGuard, RedisFloodGuard
+from bot.services.citizens.replies import Replies
 from bot.services.citizens.subscriptions import SubscriptionService
 from bot.services.geo import MunicipalityDirectory
 from bot.services.notices.content import NoticeDeliveryPolicy
@@ -33,14 +35,7 @@ from bot.services.staff.registry import StaffService
 from dialogs.engine import DialogRunner, DialogServices
 from dialogs.registry import build_dialogs
 from storage.db import Database, migrate
-from storage.state import (
-    RedisStateStore,
-    RedisUpdateLog,
-    SqlStateStore,
-    SqlUpdateLog,
-    StateStore,
-    UpdateLog,
-)
+from storage.state import RedisStateStore, SqlStateStore, StateStore
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +49,9 @@ class App:
     redis: Redis | None
     services: DialogServices
     runner: DialogRunner
-    update_log: UpdateLog
+    # Every update from a messenger, stored before it is acknowledged; processed from here.
+    inbound: InboundQueue
+    replies: Replies
     actions: Casework
     calendar: WorkCalendar
     notices: NoticeService
@@ -98,7 +95,7 @@ async def build_app(
     await seed_catalog(db, municipalities)
     await seed_block_contacts(db)
     catalog = await Catalog.load(db, municipalities)
-    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    redis = redis_client(settings.redis_url) if settings.redis_url else None
     ttl = timedelta(minutes=settings.dialog_ttl_minutes)
     if state is None:
         state = RedisStateStore(redis, ttl_seconds=int(ttl.total_seconds())) if redis else SqlStateStore(db)
@@ -107,7 +104,7 @@ async def build_app(
         if redis
         else FloodGuard(settings.flood_limit, settings.flood_window_seconds)
     )
-    update_log: UpdateLog = RedisUpdateLog(redis) if redis else SqlUpdateLog(db)
+    replies = Replies(db, clock)
     calendar = WorkCalendar(settings.timezone)
     staff = StaffService(db, clock, catalog.staff_scopes())
     actions = Casework(db, catalog, clock, calendar, staff)
@@ -125,6 +122,7 @@ async def build_app(
         privacy_policy_url=settings.privacy_policy_url,
         subscriptions=SubscriptionService(db, clock, catalog),
         actions=actions,
+        replies=replies,
     )
     dialogs = build_dialogs()
     runner = (
@@ -135,4 +133,16 @@ async def build_app(
     notices = NoticeService(
         db, clock, ZoneInfo(settings.timezone), staff, approval_threshold=settings.notice_approval_threshold
     )
-    return App(settings, db, redis, services, runner, update_log, actions, calendar, notices, staff)
+    inbound = InboundQueue(db, clock)
+    return App(settings, db, redis, services, runner, inbound, replies, actions, calendar, notices, staff)
+
+
+# Enough for a burst of updates; when all are busy a caller waits for one instead of failing.
+REDIS_CONNECTIONS = 64
+REDIS_WAIT_SECONDS = 10
+
+
+def redis_client(url: str) -> Redis:
+    """A Redis client whose pool waits for a free connection (redis-py's default pool raises)."""
+    pool = BlockingConnectionPool.from_url(url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_SECONDS)
+    return Redis.from_pool(pool)

@@ -110,6 +110,9 @@ class Inbound:
     anonymous: bool = False
     # The forum topic it was sent in, where there are topics; replies go back there.
     thread: int | None = None
+    # The platform update it came in ("tg:<update_id>"): its reply is queued under this key, so an
+    # update processed twice (after a crash) is answered once.
+    key: str = ""
 
     @property
     def state_key(self) -> str:

@@ -7,7 +7,6 @@ once the lease runs out. Sends to one recipient stay in order; sends to differen
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -70,6 +69,11 @@ class OutboxWorker:
         # below the platform's rate); sends to one recipient stay in order.
         self._concurrency = concurrency
         self._notices: NoticePolicy = notices or NoNotices()
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """A row was just queued in this process: look now instead of at the next idle poll."""
+        self._wake.set()
 
     def messenger(self, platform: str) -> Messenger:
         """The messenger this worker sends `platform`'s rows through."""
@@ -104,11 +108,21 @@ class OutboxWorker:
                     log.exception("outbox: delivery pass failed")
                     handled = 0
                 if handled == 0 and ahead is None:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), timeout=self._idle_seconds)
+                    await self._idle(stop)
         finally:
             if ahead is not None:
                 await self._give_back(ahead)
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        """Until the idle poll, a wake-up or stop."""
+        if self._wake.is_set():
+            self._wake.clear()
+            return
+        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        await asyncio.wait(waiters, timeout=self._idle_seconds, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waiters:
+            waiter.cancel()
+        self._wake.clear()
 
     async def _give_back(self, ahead: asyncio.Task[Claim]) -> None:
         """Rows claimed ahead but never sent are due again at once, not only when their lease ends."""

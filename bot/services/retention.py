@@ -2,8 +2,9 @@
 
 - dialog drafts in the SQL state store (`dialog_states`): a draft idle past the period is gone;
   Redis-held drafts expire on their own (TTL);
-- seen update ids (`processed_updates`): Telegram and VK redeliver for up to a day, so the period
-  is at least 7 days (Settings refuses less);
+- inbound updates (`inbound_updates`) once processed: the key of a processed one (its payload is
+  emptied at once), and a failed one with its payload. Telegram and VK redeliver for up to a day,
+  so the period is at least 7 days (Settings refuses less); updates still queued are never touched;
 - outbox rows that are finished (sent, dead, cancelled): their payloads repeat what citizens were
   told. Pending and paused rows are never touched, however old: they are still to be delivered.
 """
@@ -20,7 +21,7 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.config import Settings
 from bot.services.periodic import every
 from storage.db import Database, migrate
-from storage.models import DialogStateRow, OutboxMessage, ProcessedUpdate
+from storage.models import DialogStateRow, InboundUpdate, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ DRAFTS = "drafts"
 UPDATES = "updates"
 OUTBOX = "outbox"
 FINISHED_STATUSES = ("sent", "dead", "cancelled")
+# Processed updates keep only their key; ones that failed for good keep their payload until here.
+FINISHED_UPDATES = ("done", "dead")
 # Updates are redelivered for about a day; a shorter memory would handle a redelivery twice.
 MIN_UPDATES_PERIOD = timedelta(days=7)
 HOUR = 3600.0
@@ -63,7 +66,9 @@ class RetentionPurge:
         finished_at = func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at)
         statements = {
             DRAFTS: delete(DialogStateRow).where(DialogStateRow.updated_at < now - self._drafts),
-            UPDATES: delete(ProcessedUpdate).where(ProcessedUpdate.seen_at < now - self._updates),
+            UPDATES: delete(InboundUpdate).where(
+                InboundUpdate.status.in_(FINISHED_UPDATES), InboundUpdate.finished_at < now - self._updates
+            ),
             OUTBOX: delete(OutboxMessage).where(
                 OutboxMessage.status.in_(FINISHED_STATUSES), finished_at < now - self._outbox
             ),

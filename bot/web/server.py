@@ -6,11 +6,13 @@ imports a messenger library and the health check knows only that a probe may fai
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+PROBE_SECONDS = 3.0
 # A dependency the process needs (the database, Redis): raises when it does not answer.
 Probe = Callable[[], Awaitable[None]]
 # Adds routes of its own to the application (a messenger's webhook).
@@ -26,7 +28,9 @@ def build_web_app(
     async def health(_request: web.Request) -> web.Response:
         try:
             for probe in probes:
-                await probe()
+                # A server cut off mid-connection may never answer: that too is "degraded".
+                async with asyncio.timeout(PROBE_SECONDS):
+                    await probe()
         except Exception as error:  # a health check reports, it never raises
             return web.json_response({"status": "degraded", "error": type(error).__name__}, status=503)
         return web.json_response({"status": "ok"})

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
-from aiogram.types import CallbackQuery, Message
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.types import CallbackQuery, Message, Update
 
 from bot.core.i18n import Translator
 from bot.core.messages import Inbound, InboundKind
 from dialogs.engine import DialogRunner, Reply
-from handlers.telegram.render import OutgoingMessage, render
+from handlers.telegram.inbound import Album, update_key
+from handlers.telegram.render import render
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "tg"
-SEND_ATTEMPTS = 4
 UNSUPPORTED_MEDIA = (
     "sticker",
     "voice",
@@ -64,61 +63,12 @@ def inbound_from_message(message: Message, photos: tuple[str, ...] = ()) -> Inbo
 
 
 async def send_reply(bot: Bot, chat_id: int, reply: Reply, translator: Translator) -> None:
-    """Send the rendered views, waiting out Telegram's flood limits; a blocked bot is logged."""
+    """Send views the runner did not queue (it queues every citizen's reply it has a key for)."""
+    if reply.queued:
+        return
     for outgoing in render(reply.views, reply.lang, translator):
-        await _send(bot, chat_id, outgoing)
-
-
-async def _send(bot: Bot, chat_id: int, outgoing: OutgoingMessage) -> None:
-    for attempt in range(SEND_ATTEMPTS):
-        try:
+        with contextlib.suppress(TelegramForbiddenError):
             await bot.send_message(chat_id, outgoing.text, reply_markup=outgoing.markup)
-            return
-        except TelegramRetryAfter as error:
-            if attempt == SEND_ATTEMPTS - 1:
-                raise
-            await asyncio.sleep(min(error.retry_after, 30))
-        except TelegramForbiddenError:
-            log.info("chat %s blocked the bot; reply dropped", chat_id)
-            return
-
-
-@dataclass
-class _Album:
-    photos: list[str] = field(default_factory=list)
-    caption: str = ""
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)
-
-
-class AlbumGatherer:
-    """Telegram delivers an album as one update per photo; the dialog must see one step."""
-
-    def __init__(self, wait_seconds: float) -> None:
-        self.wait_seconds = wait_seconds
-        self._albums: dict[tuple[int, str], _Album] = {}
-
-    async def gather(self, message: Message) -> tuple[tuple[str, ...], str] | None:
-        """For the first photo of an album: wait for the rest and return them all; else None."""
-        assert message.media_group_id is not None and message.photo
-        key = (message.chat.id, message.media_group_id)
-        album = self._albums.get(key)
-        first = album is None
-        if album is None:
-            album = self._albums[key] = _Album()
-        album.photos.append(message.photo[-1].file_id)
-        album.caption = album.caption or (message.caption or "")
-        album.arrived.set()
-        if not first:
-            return None
-        # Wait until no photo of this album arrived for a whole wait period.
-        while True:
-            album.arrived.clear()
-            try:
-                await asyncio.wait_for(album.arrived.wait(), self.wait_seconds)
-            except TimeoutError:
-                break
-        del self._albums[key]
-        return tuple(album.photos), album.caption
 
 
 def citizen_router() -> Router:
@@ -129,21 +79,24 @@ def citizen_router() -> Router:
 
     @router.message()
     async def on_message(
-        message: Message, bot: Bot, runner: DialogRunner, translator: Translator, albums: AlbumGatherer
+        message: Message,
+        bot: Bot,
+        event_update: Update,
+        runner: DialogRunner,
+        translator: Translator,
+        album: Album | None = None,
     ) -> None:
-        if message.media_group_id is not None and message.photo:
-            gathered = await albums.gather(message)
-            if gathered is None:
-                return
-            photos, caption = gathered
-            inbound = replace(inbound_from_message(message, photos), text=caption)
-        else:
-            inbound = inbound_from_message(message)
-        reply = await runner.handle(inbound)
+        # An album's photos were gathered by the inbound queue: this is its first update.
+        inbound = inbound_from_message(message, album.photos if album else ())
+        if album is not None:
+            inbound = replace(inbound, text=album.caption)
+        reply = await runner.handle(replace(inbound, key=update_key(event_update.update_id)))
         await send_reply(bot, message.chat.id, reply, translator)
 
     @router.callback_query()
-    async def on_button(query: CallbackQuery, bot: Bot, runner: DialogRunner, translator: Translator) -> None:
+    async def on_button(
+        query: CallbackQuery, bot: Bot, event_update: Update, runner: DialogRunner, translator: Translator
+    ) -> None:
         user = query.from_user
         inbound = Inbound(
             platform=PLATFORM,
@@ -151,10 +104,13 @@ def citizen_router() -> Router:
             kind=InboundKind.BUTTON,
             button=(query.data or "")[:64],
             language_hint=user.language_code,
+            key=update_key(event_update.update_id),
         )
         reply = await runner.handle(inbound)
         # Answered after handling: the spinner stops when the reply is ready (Telegram allows ~15 s).
-        await query.answer()
+        # A press processed again after a restart may be too old to answer: nothing is lost by that.
+        with contextlib.suppress(TelegramBadRequest):
+            await query.answer()
         if query.message is not None and reply.views:
             # The pressed message loses its buttons so it cannot be pressed again by mistake.
             with contextlib.suppress(TelegramBadRequest):

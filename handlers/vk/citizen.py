@@ -1,17 +1,20 @@
 """Citizens' private messages to the VK community: VK events → Inbound → dialog runner → messages.
 
-Events arrive by Long Poll or by the Callback API; both go through `VkCitizenBot.accept`, which
-drops repeated event ids, keeps each citizen's events in order and hands them to vkbottle's router.
+Events arrive by Long Poll or by the Callback API; both store them in the inbound queue
+(`arrival_of` says where each belongs), which hands each citizen's events, in order and once, to
+`VkCitizenBot.process` and so to vkbottle's router.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
-import uuid
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import replace
 from typing import Any
 
 from vkbottle import API, Bot, VKAPIError
@@ -21,9 +24,9 @@ from vkbottle_types.events import GroupEventType
 from bot.core.i18n import Translator
 from bot.core.messages import Inbound, InboundKind
 from bot.delivery.pacing import Pacer
+from bot.inbound.queue import Arrival, InboundItem
 from dialogs.engine import DialogRunner, Reply
 from handlers.vk.render import LOCATION_PAYLOAD, render
-from storage.state import UpdateLog
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,18 @@ CHAT_PEER_BASE = 2_000_000_000
 UNREACHABLE_CODES = frozenset({7, 900, 901, 902, 936})
 # Flood control and "too many requests": wait and send again.
 SLOW_DOWN_CODES = frozenset({6, 9})
+
+
+@contextlib.contextmanager
+def _kept() -> Iterator[None]:
+    """Inside a handler: an exception is kept for `VkCitizenBot.process` instead of reaching vkbottle."""
+    try:
+        yield
+    except Exception as error:
+        failures = _failure.get()
+        if failures is None:
+            raise
+        failures.append(error)
 
 
 def random_id_for(key: str) -> int:
@@ -142,99 +157,93 @@ def inbound_from_event(obj: dict[str, Any]) -> Inbound | None:
     )
 
 
-def _event_key(event: dict[str, Any]) -> str:
-    # Without an event id (old API versions) every reply must still get its own random_id.
-    return str(event.get("event_id") or uuid.uuid4().hex)
+def event_key(event: dict[str, Any]) -> str:
+    """The de-duplication key of a VK event: its event_id, or (old API versions) a hash of the event."""
+    event_id = event.get("event_id")
+    if isinstance(event_id, str) and event_id:
+        return f"{PLATFORM}:{event_id[:80]}"
+    digest = hashlib.sha256(json.dumps(event, sort_keys=True, default=str).encode()).hexdigest()
+    return f"{PLATFORM}:h:{digest[:40]}"
 
 
-class PeerQueue:
-    """Runs each peer's events one after another, in arrival order; different peers in parallel."""
+def peer_of(event: dict[str, Any]) -> int:
+    """The citizen's peer id an event belongs to (0 when it names none)."""
+    obj = event.get("object")
+    if not isinstance(obj, dict):
+        return 0
+    message = obj.get("message")
+    source = message if isinstance(message, dict) else obj
+    peer = source.get("peer_id")
+    return peer if isinstance(peer, int) and not isinstance(peer, bool) else 0
 
-    def __init__(self) -> None:
-        self._tails: dict[int, asyncio.Task[None]] = {}
 
-    def submit(self, peer_id: int, work: Callable[[], Coroutine[Any, Any, None]]) -> asyncio.Task[None]:
-        previous = self._tails.get(peer_id)
+def arrival_of(event: dict[str, Any]) -> Arrival:
+    """Where a VK event belongs in the inbound queue: one conversation per peer."""
+    key = event_key(event)
+    peer = peer_of(event)
+    return Arrival(key, PLATFORM, f"{PLATFORM}:{peer}" if peer else key, event)
 
-        async def run() -> None:
-            if previous is not None:
-                await asyncio.gather(previous, return_exceptions=True)
-            try:
-                await work()
-            except Exception:
-                log.exception("vk: handling an event of peer %s failed", peer_id)
-            finally:
-                if self._tails.get(peer_id) is task:
-                    del self._tails[peer_id]
 
-        task = asyncio.create_task(run())
-        self._tails[peer_id] = task
-        return task
-
-    async def drain(self) -> None:
-        """Wait for every submitted event to be handled."""
-        while self._tails:
-            await asyncio.gather(*list(self._tails.values()), return_exceptions=True)
+# The failure of the event being processed: vkbottle's router logs handler errors and goes on,
+# so the handler keeps it here for `process` to raise (and the inbound queue to retry).
+_failure: ContextVar[list[BaseException] | None] = ContextVar("vk_failure", default=None)
 
 
 class VkCitizenBot:
     """The community bot for citizens: vkbottle's Bot and router, our dialog runner behind them."""
 
-    def __init__(
-        self,
-        api: API,
-        runner: DialogRunner,
-        translator: Translator,
-        update_log: UpdateLog,
-        gate: Pacer,
-    ) -> None:
+    def __init__(self, api: API, runner: DialogRunner, translator: Translator, gate: Pacer) -> None:
         self.api = api
         self._runner = runner
         self._translator = translator
-        self._update_log = update_log
         self._gate = gate
-        self._queue = PeerQueue()
         labeler = BotLabeler()
         labeler.raw_event(GroupEventType.MESSAGE_NEW, dataclass=dict)(self._on_message)
         labeler.raw_event(GroupEventType.MESSAGE_EVENT, dataclass=dict)(self._on_button)
         self.bot = Bot(api=api, labeler=labeler)
 
-    async def accept(self, event: dict[str, Any]) -> asyncio.Task[None] | None:
-        """Take one event from Long Poll or Callback: repeats are dropped, the rest queued per peer."""
-        event_id = event.get("event_id")
-        if event_id and not await self._update_log.first_time(f"vk:{event_id}"):
-            return None
-        obj = event.get("object") or {}
-        message = obj.get("message") if isinstance(obj, dict) else None
-        peer = (message or obj).get("peer_id") if isinstance(obj, dict) else None
-        return self._queue.submit(int(peer or 0), lambda: self.bot.process_event(event, self.api))
-
-    async def drain(self) -> None:
-        await self._queue.drain()
+    async def process(self, item: InboundItem) -> None:
+        """Process one queued event through vkbottle's router; what failed is raised, not swallowed."""
+        failures: list[BaseException] = []
+        token = _failure.set(failures)
+        try:
+            await self.bot.process_event(item.payloads[0], self.api)
+        finally:
+            _failure.reset(token)
+        if failures:
+            raise failures[0]
 
     async def _on_message(self, event: dict[str, Any]) -> None:
-        inbound = inbound_from_message(event.get("object") or {})
-        if inbound is None:
-            return
-        reply = await self._runner.handle(inbound)
-        await self.send_reply(int(inbound.user_id), reply, _event_key(event))
+        with _kept():
+            inbound = inbound_from_message(event.get("object") or {})
+            if inbound is None:
+                return
+            reply = await self._runner.handle(replace(inbound, key=event_key(event)))
+            await self.send_reply(int(inbound.user_id), reply, event_key(event))
 
     async def _on_button(self, event: dict[str, Any]) -> None:
-        obj = event.get("object") or {}
-        inbound = inbound_from_event(obj)
-        if inbound is None:
-            return
-        reply = await self._runner.handle(inbound)
-        # Answered after handling, so the button's spinner stops when the reply is on its way.
-        await self._call(
-            lambda: self.api.messages.send_message_event_answer(
-                event_id=str(obj.get("event_id")), user_id=int(obj["user_id"]), peer_id=int(obj["peer_id"])
-            )
-        )
-        await self.send_reply(int(inbound.user_id), reply, _event_key(event))
+        with _kept():
+            obj = event.get("object") or {}
+            inbound = inbound_from_event(obj)
+            if inbound is None:
+                return
+            reply = await self._runner.handle(replace(inbound, key=event_key(event)))
+            # Answered after handling, so the button's spinner stops when the reply is on its way; a
+            # press redone after a restart may be too old to answer, and nothing is lost by that.
+            with contextlib.suppress(VKAPIError):
+                await self._call(
+                    lambda: self.api.messages.send_message_event_answer(
+                        event_id=str(obj.get("event_id")),
+                        user_id=int(obj["user_id"]),
+                        peer_id=int(obj["peer_id"]),
+                    )
+                )
+            await self.send_reply(int(inbound.user_id), reply, event_key(event))
 
     async def send_reply(self, peer_id: int, reply: Reply, key: str) -> None:
-        """Send a reply's messages; random_ids come from `key`, so a re-handled event sends no double."""
+        """Send views the runner did not queue; random_ids from `key`, so a redone event sends no double."""
+        if reply.queued:
+            return
         for index, message in enumerate(render(reply.views, reply.lang, self._translator)):
             keyboard = message.keyboard_json()
             random_id = random_id_for(f"reply:{key}:{index}")

@@ -11,7 +11,7 @@ from storage.models.notices import Notice
 from storage.models.reference import BlockContact, Body, Municipality, RoutingRule, Sector
 from storage.models.reports import Citizen, Report, ReportThread, SlaEvent, StatusChange
 from storage.models.staff import AuditEvent, StaffInvite, StaffMember, StaffRole
-from storage.models.updates import DialogStateRow, ProcessedUpdate
+from storage.models.updates import DialogStateRow, InboundUpdate
 
 __all__ = [
     "AuditEvent",
@@ -21,13 +21,13 @@ __all__ = [
     "Citizen",
     "CommsChat",
     "DialogStateRow",
+    "InboundUpdate",
     "LinkCode",
     "Municipality",
     "Notice",
     "Operator",
     "OperatorChat",
     "OutboxMessage",
-    "ProcessedUpdate",
     "Report",
     "ReportThread",
     "RoutingRule",

@@ -1,0 +1,225 @@
+"""The inbound queue: every update from a messenger is stored here before it is acknowledged.
+
+A webhook answers 2xx (a long poller moves its offset) only once `put` has committed the update,
+so an update is either stored or redelivered by the platform. The row's unique key is the
+de-duplication record: a redelivery, or the same update sent to two processes, finds it and is
+not queued again. Workers then `claim` rows: the earliest unfinished update of each
+conversation, so one citizen's updates are processed one after another in order, by whichever
+process claims them; the photos of an album wait until the album is complete and go as one item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot.core.clock import Clock
+from storage.db import Database
+from storage.models import InboundUpdate
+
+PENDING = "pending"
+DONE = "done"
+DEAD = "dead"
+ERROR_LIMIT = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """One update as received: its de-duplication key, where it belongs, and its JSON."""
+
+    key: str
+    platform: str
+    conversation: str
+    payload: dict[str, Any]
+    seq: int = 0
+    album: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboundItem:
+    """What a worker processes at once: one update, or every photo of one album (in order)."""
+
+    key: str
+    platform: str
+    payloads: list[dict[str, Any]]
+    attempts: int
+    ids: tuple[int, ...] = field(default=())
+
+
+def _insert_new(session: AsyncSession) -> postgresql.Insert | sqlite.Insert:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(InboundUpdate).on_conflict_do_nothing(index_elements=[InboundUpdate.key])
+
+
+class InboundQueue:
+    """Stores arrivals once, hands each conversation's next update to one worker, records outcomes."""
+
+    def __init__(self, db: Database, clock: Clock, *, lease: timedelta = timedelta(seconds=30)) -> None:
+        self._db = db
+        self._clock = clock
+        self.lease = lease
+
+    async def put(self, arrival: Arrival) -> bool:
+        """Store one update (False: stored before, a redelivery); raises when storage is away."""
+        return await self.put_many([arrival]) == 1
+
+    async def put_many(self, arrivals: Sequence[Arrival]) -> int:
+        """Store updates in one transaction; how many were new."""
+        if not arrivals:
+            return 0
+        now = self._clock.now()
+        async with self._db.session() as session:
+            statement = _insert_new(session).returning(InboundUpdate.id)
+            new = 0
+            for arrival in arrivals:
+                values = {
+                    "key": arrival.key[:96],
+                    "platform": arrival.platform,
+                    "conversation": arrival.conversation[:64],
+                    "seq": arrival.seq,
+                    "album": arrival.album[:96] if arrival.album else None,
+                    "payload": arrival.payload,
+                    "status": PENDING,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "received_at": now,
+                }
+                if (await session.execute(statement.values(**values))).scalar_one_or_none() is not None:
+                    new += 1
+        return new
+
+    async def claim(
+        self, platforms: Collection[str], *, limit: int, album_quiet: timedelta
+    ) -> list[InboundItem]:
+        """Lease the next update of up to `limit` conversations whose earlier updates are finished."""
+        now = self._clock.now()
+        earlier = aliased(InboundUpdate)
+        recent = aliased(InboundUpdate)
+        row = InboundUpdate
+        first_of_conversation = ~exists().where(
+            earlier.conversation == row.conversation,
+            earlier.status == PENDING,
+            or_(earlier.seq < row.seq, and_(earlier.seq == row.seq, earlier.id < row.id)),
+        )
+        # An album is complete once no photo of it arrived for `album_quiet`.
+        album_complete = or_(
+            row.album.is_(None),
+            ~exists().where(recent.album == row.album, recent.received_at > now - album_quiet),
+        )
+        async with self._db.session() as session:
+            candidates = list(
+                await session.scalars(
+                    select(row)
+                    .where(
+                        row.status == PENDING,
+                        row.next_attempt_at <= now,
+                        row.platform.in_(list(platforms)),
+                        first_of_conversation,
+                        album_complete,
+                    )
+                    .order_by(row.id)
+                    .limit(limit)
+                )
+            )
+            items: list[InboundItem] = []
+            for candidate in candidates:
+                group = [candidate]
+                if candidate.album is not None:
+                    group = list(
+                        await session.scalars(
+                            select(row)
+                            .where(row.album == candidate.album, row.status == PENDING)
+                            .order_by(row.seq, row.id)
+                        )
+                    )
+                ids = [member.id for member in group]
+                # Conditional on still being due: another process that read the same row leases nothing.
+                leased = await session.execute(
+                    update(row)
+                    .where(row.id == candidate.id, row.status == PENDING, row.next_attempt_at <= now)
+                    .values(next_attempt_at=now + self.lease)
+                )
+                if not getattr(leased, "rowcount", 0):
+                    continue
+                if len(ids) > 1:
+                    await session.execute(
+                        update(row).where(row.id.in_(ids[1:])).values(next_attempt_at=now + self.lease)
+                    )
+                items.append(
+                    InboundItem(
+                        key=candidate.key,
+                        platform=candidate.platform,
+                        payloads=[dict(member.payload) for member in group],
+                        attempts=candidate.attempts,
+                        ids=tuple(ids),
+                    )
+                )
+        return items
+
+    async def finish(self, item: InboundItem) -> None:
+        """Processed: the key stays (redeliveries are still dropped), the payload goes."""
+        async with self._db.session() as session:
+            await session.execute(
+                update(InboundUpdate)
+                .where(InboundUpdate.id.in_(item.ids))
+                .values(status=DONE, payload={}, finished_at=self._clock.now(), last_error=None)
+            )
+
+    async def retry(self, item: InboundItem, *, delay: float, error: str, counted: bool) -> None:
+        """Not processed this time: due again after `delay` seconds (a counted attempt when not transient)."""
+        values: dict[str, Any] = {
+            "next_attempt_at": self._clock.now() + timedelta(seconds=delay),
+            "last_error": error[:ERROR_LIMIT],
+        }
+        if counted:
+            values["attempts"] = InboundUpdate.attempts + 1
+        async with self._db.session() as session:
+            await session.execute(
+                update(InboundUpdate).where(InboundUpdate.id.in_(item.ids)).values(**values)
+            )
+
+    async def give_up(self, item: InboundItem, error: str) -> None:
+        """Failed for good (kept, with its payload, until retention removes it)."""
+        async with self._db.session() as session:
+            await session.execute(
+                update(InboundUpdate)
+                .where(InboundUpdate.id.in_(item.ids))
+                .values(
+                    status=DEAD,
+                    attempts=InboundUpdate.attempts + 1,
+                    finished_at=self._clock.now(),
+                    last_error=error[:ERROR_LIMIT],
+                )
+            )
+
+    async def release_leases(self) -> int:
+        """Make every leased update due now: for a single process starting after a crash (SQLite)."""
+        now = self._clock.now()
+        async with self._db.session() as session:
+            result = await session.execute(
+                update(InboundUpdate)
+                .where(InboundUpdate.status == PENDING, InboundUpdate.next_attempt_at > now)
+                .values(next_attempt_at=now)
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def backlog(self) -> int:
+        """How many updates wait to be processed."""
+        async with self._db.session() as session:
+            count = await session.scalar(
+                select(func.count()).select_from(InboundUpdate).where(InboundUpdate.status == PENDING)
+            )
+        return int(count or 0)
+
+    async def status_of(self, key: str) -> str | None:
+        """The status of the update with `key` (None when never stored)."""
+        async with self._db.session() as session:
+            return await session.scalar(select(InboundUpdate.status).where(InboundUpdate.key == key))

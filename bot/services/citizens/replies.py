@@ -1,0 +1,46 @@
+"""A citizen's answer to one update, queued in the outbox under the update's key.
+
+The dialog engine queues the views it produced before it stores the dialog's new state: if the
+process dies in between, the update is processed again and its reply, queued under the same key,
+is not queued twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from bot.core.clock import Clock
+from bot.core.messages import Inbound, View
+from bot.delivery.postbox import to_citizen
+from storage.db import Database
+
+
+class Replies:
+    """Queues replies to citizens; `on_queued` tells this process's delivery to look at once."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_queued(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after every reply queued (a delivery worker's wake-up)."""
+        self._listeners.append(listener)
+
+    async def queue(self, inbound: Inbound, lang: str, views: Sequence[View]) -> bool:
+        """Queue the reply to `inbound`; False when it was queued before (the update is being redone)."""
+        if not views:
+            return False
+        async with self._db.session() as session:
+            new = await to_citizen(
+                session,
+                platform=inbound.platform,
+                user_id=inbound.user_id,
+                key=f"reply:{inbound.key}",
+                views=views,
+                lang=lang,
+                now=self._clock.now(),
+            )
+        for listener in self._listeners:
+            listener()
+        return new
