@@ -97,16 +97,17 @@ class DialogRunner:
             citizen = await self._citizen(inbound)
             lang = citizen.language if citizen else self._language(inbound)
             seconds = int(services.flood.window_seconds) + 1
-            return await self._queued(inbound, Reply(lang, [View.of("flood-warning", seconds=seconds)]))
+            flood = Reply(lang, [View.of("flood-warning", seconds=seconds)])
+            return await self._queued(inbound, flood, known=citizen is not None)
         async with services.state.lock(inbound.state_key):
             return await self._handle_locked(inbound)
 
-    async def _queued(self, inbound: Inbound, reply: Reply) -> Reply:
+    async def _queued(self, inbound: Inbound, reply: Reply, *, known: bool) -> Reply:
         """The reply put in the outbox under the update's key, when this runner queues citizens' replies."""
         replies = self.services.replies
         if self.dialogs.staff or replies is None or not inbound.key:
             return reply
-        await replies.queue(inbound, reply.lang, reply.views)
+        await replies.queue(inbound, reply.lang, reply.views, unknown_citizen=not known)
         return replace(reply, queued=True)
 
     async def _handle_locked(self, inbound: Inbound) -> Reply:
@@ -134,7 +135,7 @@ class DialogRunner:
         views = before + await self._dispatch(ctx)
         views = self._close_native_keyboard(previous_step, ctx, views)
         # Queued before the state is stored: redone after a crash, the update finds its reply queued.
-        reply = await self._queued(inbound, Reply(ctx.lang, views))
+        reply = await self._queued(inbound, Reply(ctx.lang, views), known=not self._ungated(ctx))
         if inbound.key:
             ctx.state[APPLIED] = inbound.key
         await self._persist(ctx, state)

@@ -21,6 +21,7 @@ from bot.services.reports.topics import ReportTopics
 from bot.services.staff.municipal_centre import MunicipalCentre
 from handlers.telegram.callbacks import CallbackSigner
 from handlers.telegram.citizen import citizen_router
+from handlers.telegram.errors import ExpiredQueriesTolerated
 from handlers.telegram.messenger import TelegramMessenger
 from handlers.telegram.operator import operator_router
 from handlers.telegram.operator_cards import OperatorDesk
@@ -33,6 +34,7 @@ GROUP_COMMANDS = ("notice", "cancel", "bind", "unbind", "comms", "strict")
 def build_bot(token: str, api_url: str | None) -> Bot:
     """A Bot talking to api.telegram.org, or to `api_url` (self-hosted or test Bot API server)."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
+    session.middleware(ExpiredQueriesTolerated())
     return Bot(token, session=session)
 
 

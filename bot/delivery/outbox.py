@@ -34,6 +34,8 @@ MAX_BACKOFF_SECONDS = 600.0
 UNREACHABLE = "unreachable"
 # Where a messenger's progress through a multi-part message is kept between attempts.
 DONE_PARTS = "done_parts"
+# A payload flag: once sent, the row keeps neither its address nor its words.
+ERASE_WHEN_SENT = "erase_when_sent"
 ERROR_LIMIT = 500
 
 
@@ -57,10 +59,17 @@ def _text_json(text: Text) -> dict[str, Any]:
 
 
 def envelope(
-    views: Sequence[View], lang: str, photos: Sequence[str] = (), documents: Sequence[str] = ()
+    views: Sequence[View],
+    lang: str,
+    photos: Sequence[str] = (),
+    documents: Sequence[str] = (),
+    *,
+    erase_when_sent: bool = False,
 ) -> dict[str, Any]:
     """A JSON-able payload holding platform-neutral views, their language and attachments."""
+    flags = {ERASE_WHEN_SENT: True} if erase_when_sent else {}
     return {
+        **flags,
         "lang": lang,
         "views": [
             {

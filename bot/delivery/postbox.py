@@ -63,6 +63,7 @@ async def to_citizen(
     report_id: int | None = None,
     photos: Sequence[str] = (),
     documents: Sequence[str] = (),
+    erase_when_sent: bool = False,
 ) -> bool:
     """A message to a citizen in their messenger; False when `key` was queued before."""
     return await enqueue(
@@ -71,7 +72,7 @@ async def to_citizen(
         platform=platform,
         kind=Kind.CITIZEN,
         target=user_id,
-        payload=envelope(views, lang, photos=photos, documents=documents),
+        payload=envelope(views, lang, photos=photos, documents=documents, erase_when_sent=erase_when_sent),
         report_id=report_id,
         now=now,
     )

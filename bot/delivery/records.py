@@ -13,7 +13,9 @@ from bot.core.redaction import redact
 from bot.delivery.outbox import (
     DEAD,
     DONE_PARTS,
+    ERASE_WHEN_SENT,
     ERROR_LIMIT,
+    FORGOTTEN_TARGET,
     MAX_BACKOFF_SECONDS,
     PENDING,
     SENT,
@@ -51,6 +53,19 @@ class OutcomeRecorder:
                     update(OutboxMessage)
                     .where(OutboxMessage.id.in_(sent[start : start + 500]))
                     .values(status=SENT, sent_at=now, attempts=OutboxMessage.attempts + 1, last_error=None)
+                )
+            # A message to someone the bot keeps nothing about (no consent yet, or just forgotten)
+            # leaves no address or words behind once it is out.
+            ephemeral = [
+                delivery.id
+                for delivery, outcome in results
+                if isinstance(outcome, Sent) and delivery.payload.get(ERASE_WHEN_SENT)
+            ]
+            if ephemeral:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_(ephemeral))
+                    .values(target=FORGOTTEN_TARGET, payload={})
                 )
             for delivery, outcome in results:
                 if not isinstance(outcome, Sent):

@@ -70,6 +70,12 @@ class OutboxWorker:
         self._concurrency = concurrency
         self._notices: NoticePolicy = notices or NoNotices()
         self._wake = asyncio.Event()
+        self._in_flight = 0
+
+    @property
+    def in_flight(self) -> int:
+        """Rows this worker has claimed and not yet recorded (being sent, or claimed ahead)."""
+        return self._in_flight
 
     def wake(self) -> None:
         """A row was just queued in this process: look now instead of at the next idle poll."""
@@ -128,6 +134,7 @@ class OutboxWorker:
         """Rows claimed ahead but never sent are due again at once, not only when their lease ends."""
         try:
             claim = await ahead
+            self._in_flight -= len(claim.deliveries)
             if claim.deliveries:
                 await self._recorder.release([d.id for d in claim.deliveries], claim.lease_until)
         except Exception as error:
@@ -142,10 +149,17 @@ class OutboxWorker:
         now = self._clock.now()
         lease_until = now + LEASE
         deliveries, handled = await self._claim(now, lease_until)
+        self._in_flight += len(deliveries)
         return Claim(deliveries, handled, lease_until)
 
     async def _deliver_claim(self, claim: Claim) -> int:
         """Deliver what one claim leased and record the outcomes; returns rows handled."""
+        try:
+            return await self._deliver_leased(claim)
+        finally:
+            self._in_flight -= len(claim.deliveries)
+
+    async def _deliver_leased(self, claim: Claim) -> int:
         lease_until, handled = claim.lease_until, claim.handled
         if not claim.deliveries:
             return handled

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -170,7 +170,15 @@ class InboundQueue:
             await session.execute(
                 update(InboundUpdate)
                 .where(InboundUpdate.id.in_(item.ids))
-                .values(status=DONE, payload={}, finished_at=self._clock.now(), last_error=None)
+                # Only the key stays: who sent it (the conversation names the chat) goes with the words.
+                .values(
+                    status=DONE,
+                    payload={},
+                    conversation=InboundUpdate.key,
+                    album=None,
+                    finished_at=self._clock.now(),
+                    last_error=None,
+                )
             )
 
     async def retry(self, item: InboundItem, *, delay: float, error: str, counted: bool) -> None:
@@ -223,3 +231,12 @@ class InboundQueue:
         """The status of the update with `key` (None when never stored)."""
         async with self._db.session() as session:
             return await session.scalar(select(InboundUpdate.status).where(InboundUpdate.key == key))
+
+
+async def erase_citizen_updates(session: AsyncSession, platform: str, user_id: str) -> None:
+    """A citizen asked to be forgotten: updates of theirs that failed for good (kept with their words) go."""
+    await session.execute(
+        delete(InboundUpdate).where(
+            InboundUpdate.conversation == f"{platform}:{user_id}", InboundUpdate.status == DEAD
+        )
+    )

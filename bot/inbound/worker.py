@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
@@ -22,13 +23,25 @@ log = logging.getLogger(__name__)
 
 Processor = Callable[[InboundItem], Awaitable[None]]
 
-# A processor that raises for another reason (a bug, an update it cannot read) gets this many tries.
-MAX_ATTEMPTS = 5
+# A platform that keeps failing (RetryLater) gets this many tries before the update is given up.
+MAX_ATTEMPTS = 8
 MAX_BACKOFF_SECONDS = 60.0
 
 
 class Unprocessable(Exception):
     """An update that can never be processed (not valid JSON for its platform): no retry."""
+
+
+class RetryLater(Exception):
+    """The platform failed for now (a network error, its server, a flood wait): process the update again.
+
+    Any other failure is given up at once: re-running a handler that failed halfway would repeat
+    what it had already done (a message to a chat), and a bug does not mend itself.
+    """
+
+    def __init__(self, reason: str, delay: float | None = None) -> None:
+        super().__init__(reason)
+        self.delay = delay
 
 
 def backoff(attempt: int) -> float:
@@ -143,20 +156,25 @@ class InboundWorker:
                 self._queue.retry(item, delay=backoff(1), error=type(error).__name__, counted=False)
             )
             return
+        except RetryLater as error:
+            reason = f"retry: {error}"
+            if item.attempts + 1 >= MAX_ATTEMPTS:
+                log.error("inbound: %s given up after %s tries (%s)", item.key, item.attempts + 1, error)
+                await self._settle(self._queue.give_up(item, reason))
+            else:
+                delay = error.delay if error.delay is not None else backoff(item.attempts)
+                log.warning("inbound: %s tried again in %.0f s (%s)", item.key, delay, error)
+                await self._settle(self._queue.retry(item, delay=delay, error=reason, counted=True))
+            return
         except Unprocessable as error:
             log.warning("inbound: %s cannot be processed: %s", item.key, error)
             await self._settle(self._queue.give_up(item, f"unprocessable: {error}"))
             return
         except Exception as error:
-            # Names only: an exception's text may quote what the citizen wrote.
-            log.exception("inbound: processing %s failed (attempt %s)", item.key, item.attempts + 1)
-            reason = f"{type(error).__name__}"
-            if item.attempts + 1 >= MAX_ATTEMPTS:
-                await self._settle(self._queue.give_up(item, reason))
-            else:
-                await self._settle(
-                    self._queue.retry(item, delay=backoff(item.attempts), error=reason, counted=True)
-                )
+            # The frames and the type, not the text: an exception's text may quote what the citizen wrote.
+            frames = "".join(traceback.format_tb(error.__traceback__))
+            log.error("inbound: processing %s failed with %s\n%s", item.key, type(error).__name__, frames)
+            await self._settle(self._queue.give_up(item, type(error).__name__))
             return
         await self._settle(self._queue.finish(item))
 

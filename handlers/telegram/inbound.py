@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.types import Update
 from pydantic import ValidationError
 
 from bot.inbound.queue import Arrival, InboundItem
-from bot.inbound.worker import Unprocessable
+from bot.inbound.worker import RetryLater, Unprocessable
 
 PLATFORM = "tg"
 # The update kinds that carry a message (and so a chat).
@@ -101,4 +102,9 @@ class TelegramUpdates:
             raise Unprocessable(f"not a Telegram update ({error.error_count()} invalid fields)") from None
         # aiogram's handlers raise what they cannot handle (the queue retries or gives up); an
         # update no router wants is simply done.
-        await self._dispatcher.feed_update(self._bot, updates[0], album=album_of(updates))
+        try:
+            await self._dispatcher.feed_update(self._bot, updates[0], album=album_of(updates))
+        except TelegramRetryAfter as error:
+            raise RetryLater("telegram flood wait", float(error.retry_after)) from error
+        except (TelegramNetworkError, TelegramServerError) as error:
+            raise RetryLater(type(error).__name__) from error

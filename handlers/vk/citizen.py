@@ -17,6 +17,7 @@ from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any
 
+import aiohttp
 from vkbottle import API, Bot, VKAPIError
 from vkbottle.bot import BotLabeler
 from vkbottle_types.events import GroupEventType
@@ -25,6 +26,7 @@ from bot.core.i18n import Translator
 from bot.core.messages import Inbound, InboundKind
 from bot.delivery.pacing import Pacer
 from bot.inbound.queue import Arrival, InboundItem
+from bot.inbound.worker import RetryLater
 from dialogs.engine import DialogRunner, Reply
 from handlers.vk.render import LOCATION_PAYLOAD, render
 
@@ -211,7 +213,12 @@ class VkCitizenBot:
         finally:
             _failure.reset(token)
         if failures:
-            raise failures[0]
+            failure = failures[0]
+            if isinstance(failure, VKAPIError) and failure.code in SLOW_DOWN_CODES | {10}:
+                raise RetryLater(f"vk error {failure.code}") from failure
+            if isinstance(failure, aiohttp.ClientError | TimeoutError):
+                raise RetryLater(type(failure).__name__) from failure
+            raise failure
 
     async def _on_message(self, event: dict[str, Any]) -> None:
         with _kept():

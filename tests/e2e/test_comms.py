@@ -26,7 +26,7 @@ from tests.harness.comms import (
     settled,
     staff_roles,
 )
-from tests.harness.telegram import deliver_all, polling, wire
+from tests.harness.telegram import deliver_all, running, wire
 
 CLAIM = "В Екатеринбурге с понедельника отменяют все автобусы."
 FACTS = "Автобусы ходят по обычному расписанию, изменений маршрутной сети не планируется."
@@ -75,7 +75,7 @@ async def test_compose_preview_send_and_progress(database_url: str, app_factory:
         elsewhere = (await seed_citizens(app, server, range(5005, 5006), municipality="nizhny-tagil"))[0]
         chat, admin, member = comms_chat(server)
         await staff_roles(app)
-        async with polling(server, dispatcher, bot):
+        async with running(server, app, dispatcher, bot, worker, continuous=False):
             await bind(chat, admin)
             preview = await compose_info(chat, member, WATER, "Екатеринбург")
             shown = [m for m in preview if (m.text or "").startswith("ℹ️ Информация ЦУР")]
@@ -126,7 +126,7 @@ async def test_preview_shows_each_language_its_recipients_read(sqlite_url: str, 
         english = await seed_citizens(app, server, range(5102, 5104), language="en")
         chat, admin, member = comms_chat(server)
         await staff_roles(app)
-        async with polling(server, dispatcher, bot):
+        async with running(server, app, dispatcher, bot, worker, continuous=False):
             await bind(chat, admin)
             preview = await compose_info(chat, member, WATER, "Екатеринбург")
             texts = [m.text or "" for m in preview]
@@ -152,7 +152,7 @@ async def test_fact_check_with_photo_keeps_its_layout(sqlite_url: str, app_facto
         [citizen] = await seed_citizens(app, server, range(5101, 5102))
         chat, admin, member = comms_chat(server)
         await staff_roles(app)
-        async with polling(server, dispatcher, bot):
+        async with running(server, app, dispatcher, bot, worker, continuous=False):
             await bind(chat, admin)
             await say(chat, member, "/notice", "Выберите тип")
             await press(chat, member, "🔎 Проверка фактов", "утверждение")
@@ -195,7 +195,7 @@ async def test_pause_holds_the_rest_and_resume_sends_it(sqlite_url: str, app_fac
         chat, admin, member = comms_chat(server)
         await staff_roles(app)
         ticker = NoticeProgress(bot, app.notices, app.services.translator)
-        async with polling(server, dispatcher, bot):
+        async with running(server, app, dispatcher, bot, worker, continuous=False):
             await bind(chat, admin)
             await compose_info(chat, member, WATER, "ekaterinburg")
             await press(chat, member, "✅ Отправить", "📣 Информирование №")
@@ -237,7 +237,7 @@ async def test_cancel_stops_what_is_not_sent(sqlite_url: str, app_factory: Any) 
         chat, admin, member = comms_chat(server)
         await staff_roles(app)
         ticker = NoticeProgress(bot, app.notices, app.services.translator)
-        async with polling(server, dispatcher, bot):
+        async with running(server, app, dispatcher, bot, worker, continuous=False):
             await bind(chat, admin)
             await compose_info(chat, member, "Черновик с опечаткой", "Екатеринбург")
             # Edit before sending: a new text, and the audience narrowed to Telegram.
@@ -282,7 +282,7 @@ async def test_emergency_ignores_quiet_hours_info_waits(sqlite_url: str, app_fac
         chat, admin, member = comms_chat(server)
         await staff_roles(app)
         ticker = NoticeProgress(bot, app.notices, app.services.translator)
-        async with polling(server, dispatcher, bot):
+        async with running(server, app, dispatcher, bot, worker, continuous=False):
             await bind(chat, admin)
             await say(chat, member, "/notice", "Выберите тип")
             await press(chat, member, "🚨 Экстренное", "Напишите текст")
@@ -322,7 +322,7 @@ async def test_refusals_forged_foreign_and_non_admin(sqlite_url: str, app_factor
         other.add_member(other_admin, "administrator")
         stranger = server.user(702, first_name="Вера")
         chat.add_member(stranger, "member")
-        async with polling(server, dispatcher, bot):
+        async with running(server, app, dispatcher, bot, _worker, continuous=False):
             # A member who is not an administrator cannot make the chat a comms chat.
             await say(chat, member, "/comms", "только администратор")
             await say(chat, member, "/notice", "не чат информирования")

@@ -28,7 +28,7 @@ from tests.harness.comms import (
     staff_roles,
 )
 from tests.harness.seeds import seed_subscribers
-from tests.harness.telegram import polling, wire
+from tests.harness.telegram import running, wire
 
 # Fluent prints numbers the Russian way: thousands apart by a no-break space.
 FIVE_THOUSAND = "5\u00a0000"
@@ -74,7 +74,7 @@ async def test_a_5000_recipient_notice_waits_for_a_second_approver(
         chat, admin, boris = comms_chat(server)
         await staff_roles(app)
         vera, gleb = await second_approver(app, chat)
-        async with polling(server, dispatcher, bot):
+        async with running(server, app, dispatcher, bot, _worker):
             await bind(chat, admin)
             preview = await compose_info(chat, boris, WATER, "Екатеринбург")
             summary = preview[-1].text or ""
@@ -128,7 +128,7 @@ async def test_an_edit_withdraws_the_request_and_a_rejection_sends_nothing(
         chat, admin, boris = comms_chat(server)
         await staff_roles(app)
         vera, _gleb = await second_approver(app, chat)
-        async with polling(server, dispatcher, bot):
+        async with running(server, app, dispatcher, bot, _worker):
             await bind(chat, admin)
             await compose_to_everyone(chat, boris, "Черновик с опечаткой")
             await press(chat, boris, "✅ Отправить", "ждёт одобрения")
@@ -183,7 +183,7 @@ async def test_a_member_without_the_comms_role_cannot_compose(sqlite_url: str, a
         chat, admin, boris = comms_chat(server)
         await staff_roles(app)
         _vera, gleb = await second_approver(app, chat)
-        async with polling(server, dispatcher, bot):
+        async with running(server, app, dispatcher, bot, _worker):
             await bind(chat, admin)
             # A member of the comms chat, and the chat's administrator who is no comms staff.
             await say(chat, gleb, "/notice", "Составлять информирование могут только сотрудники")

@@ -13,7 +13,7 @@ from bot.sandbox.telegram import FakeTelegramServer, FakeUser
 from bot.services.chats import bind_chat
 from storage.models import Base, Report, ReportThread
 from tests.harness.reports import file_report
-from tests.harness.telegram import polling
+from tests.harness.telegram import running
 from tests.harness.telegram import wire_on_clock as wire
 
 EMAIL = "ivan.petrov@example.com"
@@ -53,7 +53,7 @@ async def test_forget_leaves_no_trace_on_the_card_or_in_storage(database_url: st
         ops = server.group(-100_830, "ЖКХ", is_forum=True)
         await bind_chat(app.db, body, ops.id, "cli")
         citizen = server.user(556_677, first_name="Иван", username="ivan_petrov_ekb")
-        async with polling(server, dispatcher, bot):
+        async with running(server, app, dispatcher, bot, worker):
             await file_report(citizen, TEXT, photos=0, phone=PHONE)
             await deliver_all(worker)
             async with app.db.session() as session:

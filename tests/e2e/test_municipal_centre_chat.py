@@ -9,7 +9,7 @@ from bot.app.wiring import App
 from bot.sandbox.telegram import FakeTelegramServer, FakeUser
 from bot.services.staff.roles import Principal
 from tests.harness.reports import HEATING, file_report
-from tests.harness.telegram import deliver_all, polling, wire
+from tests.harness.telegram import deliver_all, running, wire
 
 
 async def tell_bot(user: FakeUser, text: str) -> str:
@@ -23,7 +23,7 @@ async def test_the_municipal_centre_lists_its_reports(database_url: str, app_fac
         bot, _signer, dispatcher, worker = wire(server, app)
         await app.staff.add(Principal.shell(), "830", "mcu", "ekaterinburg", name="МЦУ Екатеринбурга")
         mcu, citizen, curious = server.user(830), server.user(531), server.user(532)
-        async with polling(server, dispatcher, bot):
+        async with running(server, app, dispatcher, bot, worker):
             await file_report(citizen)
             await deliver_all(worker)
 

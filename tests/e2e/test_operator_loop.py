@@ -13,7 +13,7 @@ from bot.sandbox.telegram import FakeChat, FakeTelegramServer, FakeUser
 from bot.services.staff.roles import Principal
 from storage.models import OutboxMessage, Report, ReportThread, StatusChange
 from tests.harness.reports import HEATING, file_report
-from tests.harness.telegram import deliver_all, polling, wire
+from tests.harness.telegram import deliver_all, running, wire
 
 
 def texts(user: FakeUser) -> list[str]:
@@ -33,7 +33,7 @@ async def test_report_card_actions_relay_and_feedback(database_url: str, app_fac
 
         # Rights come from the registry (Olga is a ЦУР administrator), not from her chat-admin status.
         await app.staff.add(Principal.shell(), "900", "admin")
-        async with polling(server, dispatcher, bot):
+        async with running(server, app, dispatcher, bot, worker):
             await ops.send_text(admin, f"/bind {body_id}")
             assert "Чат привязан" in " ".join(m.text or "" for m in await ops.replies())
             await file_report(citizen)
@@ -197,7 +197,7 @@ async def test_transfer_moves_the_report_to_the_other_bodys_chat(sqlite_url: str
         citizen = server.user(502)
         await app.staff.add(Principal.shell(), "910", "admin")
         await app.staff.add(Principal.shell(), "911", "admin")
-        async with polling(server, dispatcher, bot):
+        async with running(server, app, dispatcher, bot, worker):
             await housing_chat.send_text(admin, f"/bind {housing_body}")
             await housing_chat.replies()
             await health_chat.send_text(medic, f"/bind {health_body}")

@@ -16,7 +16,7 @@ from bot.services.staff.audit import AuditQuery, audit_events
 from bot.services.staff.roles import Principal
 from storage.models import OperatorChat, Report, ReportThread
 from tests.harness.reports import file_report
-from tests.harness.telegram import deliver_all, polling
+from tests.harness.telegram import deliver_all, running
 from tests.harness.telegram import wire_on_clock as wire
 
 PHONE = "+79120000001"  # what file_report shares
@@ -88,7 +88,7 @@ async def test_only_the_responsible_bodys_members_see_the_phone(database_url: st
         ops.add_member(olga)
         medics.add_member(stranger)
         citizen = server.user(520)
-        async with polling(server, dispatcher, bot):
+        async with running(server, app, dispatcher, bot, worker):
             await file_report(citizen)
             await deliver_all(worker)
             card = await card_of(app, ops)
@@ -143,7 +143,7 @@ async def test_a_body_without_a_chat_shows_the_phone_to_tsur_operators_only(
         tsur.add_member(member)
         tsur.add_member(operator)
         await app.staff.add(Principal.shell(), "931", "operator", "tsur")
-        async with polling(server, dispatcher, bot):
+        async with running(server, app, dispatcher, bot, worker):
             await file_report(server.user(521))
             await deliver_all(worker)
             # The body has no chat: its card falls back to the ЦУР chat, with no phone on it.
@@ -174,7 +174,7 @@ async def test_strict_mode_admits_registered_operators_only(sqlite_url: str, app
         ops.add_member(member, "administrator")  # a chat admin, and still nobody in the registry
         ops.add_member(operator)
         await app.staff.add(Principal.shell(), "941", "operator", housing)
-        async with polling(server, dispatcher, bot):
+        async with running(server, app, dispatcher, bot, worker):
             await file_report(server.user(522))
             await deliver_all(worker)
             for label in (TAKE, SHOW_PHONE):
@@ -201,7 +201,7 @@ async def test_buttons_expire_after_30_days_and_die_with_a_rebinding(
         await bind_chat(app.db, housing, ops.id, "cli")
         olga = server.user(950, first_name="Ольга")
         ops.add_member(olga)
-        async with polling(server, dispatcher, bot):
+        async with running(server, app, dispatcher, bot, worker):
             await file_report(server.user(523))
             await deliver_all(worker)
             old = (await card_of(app, ops)).callback_data(TAKE)

@@ -31,7 +31,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.sandbox.telegram import FakeTelegramServer
-from tests.harness.telegram import make_bot, polling
+from tests.harness.telegram import aiogram_polling, make_bot
 
 USER_ID = 1001
 
@@ -93,7 +93,7 @@ async def test_polling_echo_and_inline_button_round_trip(server: FakeTelegramSer
     dp = Dispatcher()
     dp.include_router(_demo_router())
     user = server.user(USER_ID)
-    async with polling(server, dp, bot):
+    async with aiogram_polling(server, dp, bot):
         await user.send_text("привет")
         replies = await user.replies(settle=0.05)
         assert [r.text for r in replies] == ["Эхо: привет"]
@@ -127,7 +127,7 @@ async def test_album_arrives_as_updates_sharing_media_group_id(server: FakeTeleg
         seen.append(message)
 
     user = server.user(USER_ID)
-    async with polling(server, dp, bot):
+    async with aiogram_polling(server, dp, bot):
         update_ids = await user.send_album(3)
         await server.wait_for(lambda c: c.method == "getUpdates" and len(c.result or []) > 0)
         for _ in range(100):

@@ -17,11 +17,10 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.app.telegram import build_dispatcher
 from bot.app.vk import build_vk, vk_callback_handler
 from bot.app.wiring import App
 from bot.sandbox.telegram import FakeTelegramServer
-from handlers.telegram.callbacks import callback_signer
+from handlers.telegram.webhook import webhook_mount
 from tests.harness.secrets import (
     DB_PASSWORD,
     GOOD_TG_SECRET,
@@ -136,8 +135,8 @@ async def test_telegram_webhook_refuses_any_wrong_secret_with_403(
     app: App = await app_factory(sqlite_url, webhook_secret=GOOD_TG_SECRET)
     async with FakeTelegramServer() as server:
         bot = make_bot(server)
-        dispatcher = build_dispatcher(app, skip_repeats=True, signer=callback_signer(server.token))
-        runner = await serve(build_web_app(app, bot, dispatcher), unused_tcp_port)
+        mount = webhook_mount(app.inbound, app.settings.webhook_path, GOOD_TG_SECRET, lambda: None)
+        runner = await serve(build_web_app(app, mounts=[mount]), unused_tcp_port)
         update = json.dumps({"update_id": 1}).encode()
         name = b"X-Telegram-Bot-Api-Secret-Token: "
         path = app.settings.webhook_path
@@ -157,7 +156,9 @@ async def test_vk_callback_refuses_any_wrong_secret_with_403(
     app: App = await app_factory(sqlite_url, vk_group_id=42)
     side = await build_vk(app, VK_TOKEN, f"http://127.0.0.1:{unused_tcp_port}/method/")
     web_app = web.Application()
-    web_app.router.add_post("/vk", vk_callback_handler(side, secret=GOOD_VK_SECRET, confirmation="a1b2"))
+    web_app.router.add_post(
+        "/vk", vk_callback_handler(side, app.inbound, secret=GOOD_VK_SECRET, confirmation="a1b2")
+    )
     runner = await serve(web_app, unused_tcp_port)
     try:
         for forged in ("секрет", "wrong", 12345, None, ["x"]):

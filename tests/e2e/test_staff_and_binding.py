@@ -26,7 +26,7 @@ from storage.models import (
     StaffRole,
 )
 from tests.harness.reports import HEATING, file_report
-from tests.harness.telegram import deliver_all, polling, wire
+from tests.harness.telegram import deliver_all, running, wire
 
 WATCHED = (OperatorChat, CommsChat, Notice, OutboxMessage, StaffRole, StaffInvite)
 ADMINS_ONLY = "только администратор ЦУР"
@@ -68,7 +68,7 @@ async def test_a_strangers_group_gets_nothing_but_refusals(database_url: str, ap
         lair.add_member(stranger, "creator")
         citizen = server.user(501)
 
-        async with polling(server, dispatcher, bot):
+        async with running(server, app, dispatcher, bot, worker):
             assert "Чат привязан" in await say(ops, admin, f"/bind {body_id}")
             before = await row_counts(app)
             refusals = []
@@ -116,7 +116,7 @@ async def test_rebinding_is_confirmed_by_the_asking_admin_and_both_chats_are_tol
         await app.staff.add(Principal.shell(), "900", "admin")
         await app.staff.add(Principal.shell(), "901", "admin")
 
-        async with polling(server, dispatcher, bot):
+        async with running(server, app, dispatcher, bot, worker):
             assert "Чат привязан" in await say(old, olga, f"/bind {body_id}")
             asked = await say(new, pavel, f"/bind {body_id}")
             assert "Перенести?" in asked and str(old.id) in asked, asked
@@ -179,7 +179,7 @@ async def test_an_anonymous_admin_is_asked_to_send_as_themselves(sqlite_url: str
         ops = server.group(-100_500, "Операторы", is_forum=True)
         await app.staff.add(Principal.shell(), "900", "admin")
         before = await row_counts(app)
-        async with polling(server, dispatcher, bot):
+        async with running(server, app, dispatcher, bot, _worker):
             for command in (f"/bind {body_id}", "/comms", "/strict on", "/notice", "/whoami"):
                 await ops.send_as_chat(command)
                 assert "от своего имени" in joined(await ops.replies()), command
@@ -212,7 +212,7 @@ async def test_staff_join_by_link_or_code_once_within_a_day_until_revoked(
         anna, boris, vera, gleb, dina = (server.user(uid) for uid in (801, 802, 803, 804, 805))
         group = server.group(-100_510, "Чат органа", is_forum=True)
 
-        async with polling(server, dispatcher, bot):
+        async with running(server, app, dispatcher, bot, _worker):
             code = await invite(admin, f"operator {body_id}")
             # The deep link: the person is told their role, and no citizen dialog starts.
             joined_anna = await tell_bot(anna, f"/start inv_{code}")

@@ -14,12 +14,15 @@ from aiogram import Bot, Dispatcher
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot.app.telegram import build_bot, build_dispatcher
+from bot.app.telegram import build_bot, build_delivery, build_dispatcher
 from bot.app.wiring import App
 from bot.sandbox.telegram import FakeTelegramServer, FakeUser
 from handlers.telegram.callbacks import callback_signer
+from handlers.telegram.inbound import TelegramUpdates
+from handlers.telegram.webhook import webhook_mount
 from storage.models import Citizen, Report, StatusChange
-from tests.harness.telegram import polling
+from tests.harness.pipeline import eventually, processing
+from tests.harness.telegram import deliver_all, running
 
 HEATING = (
     "Добрый день! В доме по улице Малышева, 30 уже неделю нет горячей воды и отопления, "
@@ -45,7 +48,7 @@ async def server() -> AsyncIterator[FakeTelegramServer]:
 async def start(server: FakeTelegramServer, app: App) -> Harness:
     # Our own wiring (TELEGRAM_API_URL → TelegramAPIServer), not a test-only session.
     bot = build_bot(server.token, server.base_url)
-    dispatcher = build_dispatcher(app, skip_repeats=False, signer=callback_signer(server.token))
+    dispatcher = build_dispatcher(app, signer=callback_signer(server.token))
     return Harness(server, app, bot, dispatcher)
 
 
@@ -70,7 +73,7 @@ async def test_full_intake_over_telegram(
     app: App = await app_factory(database_url)
     h = await start(server, app)
     user = server.user(501, first_name="Анна")
-    async with polling(server, h.dispatcher, h.bot):
+    async with running(server, h.app, h.dispatcher, h.bot):
         await go_to_location_step(user)
         await user.send_album(2)
         album_replies = await user.replies()
@@ -113,7 +116,7 @@ async def test_restart_midway_over_telegram(
     app: App = await app_factory(database_url)
     h = await start(server, app)
     user = server.user(504)
-    async with polling(server, h.dispatcher, h.bot):
+    async with running(server, h.app, h.dispatcher, h.bot):
         await go_to_location_step(user)
         await user.press("➡️ Без фото")
         await user.replies()
@@ -121,7 +124,7 @@ async def test_restart_midway_over_telegram(
     # A new process: new App (SQL dialog state), new Bot and Dispatcher.
     app2: App = await app_factory(database_url)
     h2 = await start(server, app2)
-    async with polling(server, h2.dispatcher, h2.bot):
+    async with running(server, h2.app, h2.dispatcher, h2.bot):
         await user.tap_reply_button("📍 Отправить геопозицию", lat=EKB[0], lon=EKB[1])
         assert "Похоже, это" in await reply_texts(user)
         await user.press("ЖКХ", contains=True)
@@ -139,7 +142,7 @@ async def test_bad_input_over_telegram(server: FakeTelegramServer, sqlite_url: s
     app: App = await app_factory(sqlite_url, flood_limit=8, flood_window_seconds=2.0)
     h = await start(server, app)
     user = server.user(506)
-    async with polling(server, h.dispatcher, h.bot):
+    async with running(server, h.app, h.dispatcher, h.bot):
         await user.send_command("/start")
         await user.replies()
         await user.press("✅ Согласен(на)")
@@ -186,8 +189,12 @@ async def test_webhook_checks_secret_and_ignores_repeats(
 
     app: App = await app_factory(sqlite_url, webhook_secret="s3cret-token")
     bot = build_bot(server.token, server.base_url)
-    dispatcher = build_dispatcher(app, skip_repeats=True, signer=callback_signer(server.token))
-    runner = web.AppRunner(build_web_app(app, bot, dispatcher))
+    dispatcher = build_dispatcher(app, signer=callback_signer(server.token))
+    delivery = build_delivery(app, bot, dispatcher["signer"], global_rate=1000.0, chat_rate=1000.0)
+    pipeline = processing(app, {"tg": TelegramUpdates(dispatcher, bot)}, [delivery])
+    inbound = await pipeline.__aenter__()
+    mount = webhook_mount(app.inbound, app.settings.webhook_path, "s3cret-token", inbound.wake)
+    runner = web.AppRunner(build_web_app(app, mounts=[mount]))
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", unused_tcp_port).start()
     url = f"http://127.0.0.1:{unused_tcp_port}{app.settings.webhook_path}"
@@ -209,19 +216,22 @@ async def test_webhook_checks_secret_and_ignores_repeats(
             return [c for c in server.calls if c.method == "sendMessage" and c.params.get("chat_id") == 507]
 
         assert await server.post_webhook(url, update, "wrong") == 403
-        await asyncio.sleep(0.3)
-        assert sent() == []
+        assert await app.inbound.status_of("tg:777") is None
         assert await server.post_webhook(url, update, "s3cret-token") == 200
-        await asyncio.sleep(0.5)
+        await eventually(lambda: len(sent()) >= 1)
+        assert await app.inbound.status_of("tg:777") == "done"
         once = len(sent())
-        assert once >= 1 and "/report" in sent()[0].params["text"]
-        # Telegram redelivers the same update: it is not handled again.
+        assert once == 1 and "/report" in sent()[0].params["text"]
+        # Telegram redelivers the same update: it is not queued, nor answered, again.
         assert await server.post_webhook(url, update, "s3cret-token") == 200
-        await asyncio.sleep(0.5)
+        assert await app.inbound.backlog() == 0
+        await inbound.run_once()
+        await deliver_all(delivery)
         assert len(sent()) == once
         assert user.messages()
         async with app.db.session() as session:
             assert await session.scalar(select(func.count()).select_from(Citizen)) == 0
     finally:
         await runner.cleanup()
+        await pipeline.__aexit__(None, None, None)
         await bot.session.close()

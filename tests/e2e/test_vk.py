@@ -18,7 +18,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.app.telegram import build_bot, build_delivery, build_dispatcher
-from bot.app.vk import VkSide, build_vk, vk_callback_handler
+from bot.app.vk import VkSide, build_vk, build_vk_delivery, vk_callback_handler
 from bot.app.wiring import App
 from bot.core.messages import Text, View
 from bot.delivery.outbox import Kind, enqueue, envelope
@@ -32,7 +32,8 @@ from handlers.telegram.callbacks import callback_signer
 from handlers.vk.messenger import VkMessenger
 from storage.models import Citizen, OutboxMessage, Report, ReportThread
 from tests.harness.citizens import VkCitizen, vk_long_poll
-from tests.harness.telegram import polling
+from tests.harness.pipeline import processing, settled
+from tests.harness.telegram import running
 
 HEATING = "В доме по улице Малышева, 30 неделю нет отопления, батареи холодные, УК не отвечает на звонки."
 EKB = (56.8389, 60.6057)
@@ -67,14 +68,17 @@ async def test_vk_citizen_and_telegram_operators(database_url: str, app_factory:
     async with FakeTelegramServer() as tg, FakeVkServer() as vk_server:
         bot = build_bot(tg.token, tg.base_url)
         signer = callback_signer(tg.token)
-        dispatcher = build_dispatcher(app, skip_repeats=False, signer=signer)
+        dispatcher = build_dispatcher(app, signer=signer)
         tg_worker = build_delivery(app, bot, signer, global_rate=1000.0, chat_rate=1000.0, group_rate=1000.0)
         ops = tg.group(-100_500, "Операторы", is_forum=True)
         admin = tg.user(900, first_name="Ольга")
         ops.add_member(admin, "administrator")
         body_id = app.services.catalog.route("housing", "ekaterinburg")
         await app.staff.add(Principal.shell(), "900", "admin")
-        async with polling(tg, dispatcher, bot), vk_long_poll(app, vk_server, photo_bot=bot) as chat:
+        async with (
+            running(tg, app, dispatcher, bot, tg_worker),
+            vk_long_poll(app, vk_server, photo_bot=bot) as chat,
+        ):
             vk_worker = chat.worker()
             await ops.send_text(admin, f"/bind {body_id}")
             await ops.replies()
@@ -147,25 +151,29 @@ async def callback_site(
     app: App = await app_factory(sqlite_url)
     async with FakeVkServer() as server:
         side = await build_vk(app, server.token, server.base_url)
-        handler = vk_callback_handler(side, secret="cb-secret-42", confirmation="a1b2c3d4")
-        web_app = web.Application()
-        web_app.router.add_post("/webhook/vk", handler)
-        runner = web.AppRunner(web_app)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", unused_tcp_port).start()
-        url = f"http://127.0.0.1:{unused_tcp_port}/webhook/vk"
-        server.use_callback(url, "cb-secret-42")
-        try:
-            yield server, app, side, url
-        finally:
-            await runner.cleanup()
-            await side.close()
+        delivery = build_vk_delivery(app, side, None)
+        async with processing(app, {"vk": side.citizens.process}, [delivery]) as inbound:
+            handler = vk_callback_handler(
+                side, app.inbound, secret="cb-secret-42", confirmation="a1b2c3d4", on_stored=inbound.wake
+            )
+            web_app = web.Application()
+            web_app.router.add_post("/webhook/vk", handler)
+            runner = web.AppRunner(web_app)
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", unused_tcp_port).start()
+            url = f"http://127.0.0.1:{unused_tcp_port}/webhook/vk"
+            server.use_callback(url, "cb-secret-42")
+            try:
+                yield server, app, side, url
+            finally:
+                await runner.cleanup()
+        await side.close()
 
 
 async def test_callback_api_confirms_checks_secret_and_ignores_repeats(
     callback_site: tuple[FakeVkServer, App, VkSide, str],
 ) -> None:
-    server, app, side, url = callback_site
+    server, app, _side, url = callback_site
     async with aiohttp.ClientSession() as session:
         confirmation = {"type": "confirmation", "group_id": server.group_id}
         async with session.post(url, json=confirmation) as response:
@@ -175,14 +183,14 @@ async def test_callback_api_confirms_checks_secret_and_ignores_repeats(
 
     user = server.user(7101)
     event = await user.send_command("/help")
-    await side.citizens.drain()
+    await settled(app)
     assert server.callback_responses[-1] == (200, "ok")
     first = len(server.messages_to(7101))
     assert first >= 1 and "/report" in server.messages_to(7101)[0].text
 
     # VK repeats an event it got no "ok" for: handled once.
     assert await server.post_callback(event) == (200, "ok")
-    await side.citizens.drain()
+    await settled(app)
     assert len(server.messages_to(7101)) == first
 
     # A forged event with a wrong secret is refused and does nothing.
@@ -192,7 +200,7 @@ async def test_callback_api_confirms_checks_secret_and_ignores_repeats(
         {**event, "event_id": "forged-2", "group_id": 1}, secret="cb-secret-42"
     )
     assert status == 403
-    await side.citizens.drain()
+    await settled(app)
     assert len(server.messages_to(7101)) == first
     async with app.db.session() as session:
         # /help needs no consent, and nothing was stored about the citizen.

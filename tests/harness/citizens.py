@@ -16,14 +16,16 @@ from typing import Protocol
 from aiogram import Bot, Dispatcher
 
 from bot.app.telegram import build_bot, build_delivery, build_dispatcher
-from bot.app.vk import VkSide, build_vk, build_vk_delivery, poll_vk
+from bot.app.vk import VkSide, build_vk, build_vk_delivery
 from bot.app.wiring import App
 from bot.delivery.worker import OutboxWorker
 from bot.sandbox.telegram import FakeTelegramServer, FakeUser
 from bot.sandbox.vk import FakeVkServer, FakeVkUser
 from handlers.telegram.callbacks import callback_signer
 from handlers.telegram.files import photo_source
-from tests.harness.telegram import polling
+from handlers.vk.polling import poll_vk
+from tests.harness.pipeline import processing
+from tests.harness.telegram import running
 
 VK_LANG_IDS = {"ru": 0, "en": 3}
 
@@ -192,8 +194,8 @@ async def telegram(app: App) -> AsyncIterator[TelegramMessenger]:
     """Our Telegram wiring against a local Bot API server, polling for the block's duration."""
     async with FakeTelegramServer() as server:
         bot = build_bot(server.token, server.base_url)
-        dispatcher = build_dispatcher(app, skip_repeats=False, signer=callback_signer(server.token))
-        async with polling(server, dispatcher, bot):
+        dispatcher = build_dispatcher(app, signer=callback_signer(server.token))
+        async with running(server, app, dispatcher, bot):
             yield TelegramMessenger(server, app, bot, dispatcher)
 
 
@@ -205,19 +207,23 @@ async def vk_long_poll(
     vk = await build_vk(app, server.token, server.base_url)
     stop = asyncio.Event()
     state_dir = tempfile.TemporaryDirectory()
-    task = asyncio.create_task(poll_vk(vk, state_dir.name, stop, wait=1))
-    try:
-        # Entered once the long poll asked for its server, so no event is pushed before it listens.
-        for _ in range(100):
-            if any(call.method == "groups.getLongPollServer" for call in server.requests):
-                break
-            await asyncio.sleep(0.05)
-        yield VkMessenger(server, app, vk, photo_bot)
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 10)
-        await vk.close()
-        state_dir.cleanup()
+    delivery = build_vk_delivery(app, vk, photo_source(photo_bot))
+    async with processing(app, {"vk": vk.citizens.process}, [delivery]) as inbound:
+        task = asyncio.create_task(
+            poll_vk(vk.api, vk.group_id, app.inbound, state_dir.name, stop, wait=1, on_stored=inbound.wake)
+        )
+        try:
+            # Entered once the long poll asked for its server, so no event is pushed before it listens.
+            for _ in range(100):
+                if any(call.method == "groups.getLongPollServer" for call in server.requests):
+                    break
+                await asyncio.sleep(0.05)
+            yield VkMessenger(server, app, vk, photo_bot)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 10)
+    await vk.close()
+    state_dir.cleanup()
 
 
 @contextlib.asynccontextmanager

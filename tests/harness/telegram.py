@@ -16,8 +16,10 @@ from aiogram.client.telegram import TelegramAPIServer
 from bot.app.telegram import build_bot, build_delivery, build_dispatcher
 from bot.app.wiring import App
 from bot.delivery.worker import OutboxWorker
+from bot.inbound.worker import InboundWorker
 from bot.sandbox.telegram import FakeTelegramServer
 from handlers.telegram.callbacks import CallbackSigner, callback_signer
+from tests.harness.pipeline import telegram_pipeline
 
 
 class LocalAiohttpSession(AiohttpSession):
@@ -40,10 +42,37 @@ def make_bot(server: FakeTelegramServer, token: str | None = None, **kwargs: Any
 
 
 @contextlib.asynccontextmanager
-async def polling(
+async def running(
+    server: FakeTelegramServer,
+    app: App,
+    dispatcher: Dispatcher,
+    bot: Bot,
+    worker: OutboxWorker | None = None,
+    *,
+    continuous: bool = True,
+) -> AsyncIterator[InboundWorker]:
+    """The product's pipeline for the block: getUpdates into the inbound queue, the inbound worker
+    feeding our dispatcher, and `worker` (by default one with rate limits lifted) delivering.
+
+    With `continuous=False` the outbox is left to the test (``deliver_all``, a partial worker):
+    for staff flows that count what a notice delivered, where no citizen waits for an answer.
+    """
+    if worker is None:
+        worker = build_delivery(app, bot, dispatcher["signer"], global_rate=1000.0, chat_rate=1000.0)
+    try:
+        deliveries = [worker] if continuous else []
+        async with telegram_pipeline(server, app, dispatcher, bot, deliveries) as inbound:
+            yield inbound
+    finally:
+        await bot.session.close()
+
+
+@contextlib.asynccontextmanager
+async def aiogram_polling(
     server: FakeTelegramServer, dp: Dispatcher, bot: Bot, *, polling_timeout: int = 1, **kwargs: Any
 ) -> AsyncIterator[asyncio.Task[None]]:
-    """Run ``dp.start_polling(bot)`` in a task for the duration of the block, then stop it.
+    """Run aiogram's own ``dp.start_polling(bot)`` (the sandbox's own tests; the product polls with
+    ``TelegramPoller``) for the duration of the block, then stop it.
 
     Enters once the first ``getUpdates`` reached the server. The bot session is closed on exit
     (aiogram's default ``close_bot_session=True``; pass ``close_bot_session=False`` to keep it).
@@ -77,19 +106,24 @@ def wire(server: FakeTelegramServer, app: App) -> tuple[Bot, CallbackSigner, Dis
     """Our own Telegram wiring pointed at the local server; rate limits lifted for speed."""
     bot = build_bot(server.token, server.base_url)
     signer = callback_signer(server.token)
-    dispatcher = build_dispatcher(app, skip_repeats=False, signer=signer)
+    dispatcher = build_dispatcher(app, signer=signer)
     worker = build_delivery(app, bot, signer, global_rate=1000.0, chat_rate=1000.0, group_rate=1000.0)
     return bot, signer, dispatcher, worker
 
 
 async def deliver_all(worker: OutboxWorker) -> int:
-    """Run the outbox until nothing is due (bounded)."""
+    """Run the outbox until nothing is due or being sent (bounded); how many rows this call handled.
+
+    Inside `running` the worker also runs on its own, so the count is only what this call took.
+    """
     total = 0
-    for _ in range(20):
+    for _ in range(50):
         handled = await worker.run_once()
         total += handled
-        if handled == 0:
+        if handled == 0 and worker.in_flight == 0:
             return total
+        if handled == 0:
+            await asyncio.sleep(0.02)
     raise AssertionError("the outbox did not drain")
 
 
@@ -99,6 +133,6 @@ def wire_on_clock(
     """Our Telegram wiring; the buttons' expiry follows the test's movable clock."""
     bot = build_bot(server.token, server.base_url)
     signer = callback_signer(server.token, app.services.clock)
-    dispatcher = build_dispatcher(app, skip_repeats=False, signer=signer)
+    dispatcher = build_dispatcher(app, signer=signer)
     worker = build_delivery(app, bot, signer, global_rate=1000.0, chat_rate=1000.0, group_rate=1000.0)
     return bot, signer, dispatcher, worker

@@ -20,7 +20,7 @@ from bot.app.wiring import App
 from bot.core.clock import ManualClock
 from bot.services.retention import RetentionPurge
 from storage.db import Database
-from storage.models import DialogStateRow, OutboxMessage, ProcessedUpdate
+from storage.models import DialogStateRow, InboundUpdate, OutboxMessage
 from tests.harness.settings import make_settings
 
 MINUTE = timedelta(minutes=1)
@@ -41,11 +41,28 @@ def outbox_row(key: str, status: str, created_at: datetime, sent_at: datetime | 
     )
 
 
+def inbound_row(
+    key: str, status: str, received: datetime, finished_at: datetime | None = None
+) -> InboundUpdate:
+    return InboundUpdate(
+        key=key,
+        platform="tg",
+        conversation=key,
+        seq=0,
+        payload={},
+        status=status,
+        attempts=0,
+        next_attempt_at=received,
+        received_at=received,
+        finished_at=finished_at,
+    )
+
+
 async def remaining(app: App) -> dict[str, set[str]]:
     async with app.db.session() as session:
         return {
             "drafts": set(await session.scalars(select(DialogStateRow.key))),
-            "updates": set(await session.scalars(select(ProcessedUpdate.key))),
+            "updates": set(await session.scalars(select(InboundUpdate.key))),
             "outbox": set(await session.scalars(select(OutboxMessage.idempotency_key))),
         }
 
@@ -62,10 +79,12 @@ async def test_each_kind_goes_exactly_when_past_its_period(
             session.add(
                 DialogStateRow(key=f"tg:{name}", payload={"step": "i.text"}, updated_at=now - DRAFTS - delta)
             )
-            session.add(ProcessedUpdate(key=f"tg:update:{name}", seen_at=now - UPDATES - delta))
+            session.add(inbound_row(f"tg:update:{name}", "done", ancient, finished_at=now - UPDATES - delta))
             session.add(outbox_row(f"sent-{name}", "sent", ancient, sent_at=now - OUTBOX - delta))
             session.add(outbox_row(f"dead-{name}", "dead", now - OUTBOX - delta))
             session.add(outbox_row(f"cancelled-{name}", "cancelled", now - OUTBOX - delta))
+        # Still to be processed, however old: an update waiting for storage that was away.
+        session.add(inbound_row("tg:update:pending-old", "pending", ancient))
         # Still to be delivered, however old: a notice paused for months, a message stuck in retries.
         session.add(outbox_row("pending-old", "pending", ancient))
         session.add(outbox_row("paused-old", "paused", ancient))
@@ -74,7 +93,7 @@ async def test_each_kind_goes_exactly_when_past_its_period(
     assert await purge.run_once() == {"drafts": 1, "updates": 1, "outbox": 3}
     assert await remaining(app) == {
         "drafts": {"tg:inside"},
-        "updates": {"tg:update:inside"},
+        "updates": {"tg:update:inside", "tg:update:pending-old"},
         "outbox": {"sent-inside", "dead-inside", "cancelled-inside", "pending-old", "paused-old"},
     }
     # Nothing more is due until the clock moves.
@@ -83,7 +102,7 @@ async def test_each_kind_goes_exactly_when_past_its_period(
     assert await purge.run_once() == {"drafts": 1, "updates": 1, "outbox": 3}
     assert await remaining(app) == {
         "drafts": set(),
-        "updates": set(),
+        "updates": {"tg:update:pending-old"},
         "outbox": {"pending-old", "paused-old"},
     }
 
@@ -96,7 +115,7 @@ async def test_periods_come_from_settings(sqlite_url: str, app_factory: Any, clo
         session.add(
             outbox_row("sent", "sent", now - timedelta(days=3), sent_at=now - timedelta(days=2, minutes=1))
         )
-        session.add(ProcessedUpdate(key="tg:update:1", seen_at=now - timedelta(days=13)))
+        session.add(inbound_row("tg:update:1", "done", now - timedelta(days=13), finished_at=now))
     purge = RetentionPurge.from_settings(app.db, clock, app.settings)
     assert await purge.run_once() == {"drafts": 1, "updates": 0, "outbox": 1}
 

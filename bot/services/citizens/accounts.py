@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased, selectinload
 
 from bot.core.clock import Clock
 from bot.delivery.outbox import DEAD, SENT, Kind, erase_citizen_messages
+from bot.inbound.queue import erase_citizen_updates
 from bot.services.citizens.contacts_mask import mask_contacts
 from bot.services.reports.cards import CITIZEN_RELAY_KEY, queue_card
 from storage.db import Database
@@ -136,6 +137,7 @@ class CitizenService:
                 _mask_report(report)
             person_id = citizen.person_id
             await erase_citizen_messages(session, citizen.platform, citizen.platform_user_id)
+            await erase_citizen_updates(session, citizen.platform, citizen.platform_user_id)
             await _erase_relays(session, [report.id for report in reports])
             # Explicit, not left to ON DELETE CASCADE: erasure must not depend on a pragma.
             await session.execute(delete(Subscription).where(Subscription.citizen_id == citizen_id))

@@ -23,12 +23,18 @@ class Replies:
         self._clock = clock
         self._listeners: list[Callable[[], None]] = []
 
-    def on_queued(self, listener: Callable[[], None]) -> None:
-        """Call `listener` after every reply queued (a delivery worker's wake-up)."""
+    def on_queued(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener` after every reply queued (a delivery worker's wake-up); returns its removal."""
         self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
 
-    async def queue(self, inbound: Inbound, lang: str, views: Sequence[View]) -> bool:
-        """Queue the reply to `inbound`; False when it was queued before (the update is being redone)."""
+    async def queue(
+        self, inbound: Inbound, lang: str, views: Sequence[View], *, unknown_citizen: bool = False
+    ) -> bool:
+        """Queue the reply to `inbound`; False when it was queued before (the update is being redone).
+
+        To an `unknown_citizen` (not consented, or just forgotten) the row forgets them once sent.
+        """
         if not views:
             return False
         async with self._db.session() as session:
@@ -40,6 +46,7 @@ class Replies:
                 views=views,
                 lang=lang,
                 now=self._clock.now(),
+                erase_when_sent=unknown_citizen,
             )
         for listener in self._listeners:
             listener()
