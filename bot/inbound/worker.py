@@ -63,7 +63,8 @@ class InboundWorker:
         deadline_seconds: float | None = None,
     ) -> None:
         self._queue = queue
-        self._processors = dict(processors)
+        # Not copied: start-up adds each platform's processor after wiring the receivers to `wake`.
+        self._processors = processors
         self._concurrency = concurrency
         self._idle_seconds = idle_seconds
         self._album_quiet = album_quiet

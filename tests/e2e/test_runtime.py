@@ -16,6 +16,7 @@ import aiohttp
 from bot.core.config import PROJECT_ROOT
 from bot.sandbox.telegram import FakeTelegramServer
 from bot.sandbox.vk import FakeVkServer
+from tests.harness.pipeline import eventually
 
 
 async def test_run_polls_answers_and_stops(tmp_path: Path, unused_tcp_port: int) -> None:
@@ -34,7 +35,8 @@ async def test_run_polls_answers_and_stops(tmp_path: Path, unused_tcp_port: int)
             sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path
         )
         try:
-            await server.wait_for(lambda call: call.method == "getUpdates", timeout=30)
+            # Listening once its first long poll (25 s, as against Telegram) has reached the server.
+            await eventually(lambda: any(c.method == "getUpdates" for c in server.calls), within=30)
             user = server.user(42)
             await user.send_command("/start")
             replies = await user.replies(timeout=10)
