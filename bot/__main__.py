@@ -21,11 +21,22 @@ if TYPE_CHECKING:
 log = logging.getLogger("bot")
 
 
+# The process roles of `run` (bot.app.runtime.Role), spelled here so --help needs no imports.
+ROLES = ("web", "worker", "all")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="tsur-bot: the ЦУР messenger bot")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the bot (long polling, or a webhook server)")
     run.add_argument("--webhook", action="store_true", help="receive updates through the HTTP webhook")
+    run.add_argument(
+        "--role",
+        choices=ROLES,
+        default="all",
+        help="web: receive webhooks only (several may share a port); worker: process, deliver, "
+        "poll, deadlines; all: both (default)",
+    )
     commands.add_parser(
         "classify", help="classify texts: one per line on stdin, or --csv FILE", add_help=False
     )
@@ -77,11 +88,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Migration chatter on every command start hides what the command printed.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.command == "run":
-        from bot.app.runtime import check_settings, run_bot
+        from bot.app.runtime import Role, check_settings, run_bot
 
         try:
             check_settings(settings, webhook=args.webhook)
-            asyncio.run(run_bot(settings, webhook=args.webhook))
+            asyncio.run(run_bot(settings, webhook=args.webhook, role=Role(args.role)))
         except ConfigError as error:
             print(str(error), file=sys.stderr)
             return 2

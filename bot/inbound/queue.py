@@ -114,21 +114,23 @@ class InboundQueue:
             row.album.is_(None),
             ~exists().where(recent.album == row.album, recent.received_at > now - album_quiet),
         )
-        async with self._db.session() as session:
-            candidates = list(
-                await session.scalars(
-                    select(row)
-                    .where(
-                        row.status == PENDING,
-                        row.next_attempt_at <= now,
-                        row.platform.in_(list(platforms)),
-                        first_of_conversation,
-                        album_complete,
-                    )
-                    .order_by(row.id)
-                    .limit(limit)
-                )
+        due = (
+            select(row)
+            .where(
+                row.status == PENDING,
+                row.next_attempt_at <= now,
+                row.platform.in_(list(platforms)),
+                first_of_conversation,
+                album_complete,
             )
+            .order_by(row.id)
+            .limit(limit)
+        )
+        if not self._db.is_sqlite:
+            # Several processes claim at once: each takes rows the others are not looking at.
+            due = due.with_for_update(skip_locked=True, of=row)
+        async with self._db.session() as session:
+            candidates = list(await session.scalars(due))
             items: list[InboundItem] = []
             for candidate in candidates:
                 group = [candidate]

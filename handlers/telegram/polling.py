@@ -59,9 +59,9 @@ class TelegramPoller:
         failures = 0
         while not stop.is_set():
             try:
-                updates = await self._bot.get_updates(
-                    offset=offset, timeout=self._timeout, allowed_updates=self._allowed
-                )
+                updates = await self._fetch(offset, stop)
+                if updates is None:
+                    return
             except TelegramRetryAfter as error:
                 await self._pause(stop, float(error.retry_after))
                 continue
@@ -77,6 +77,21 @@ class TelegramPoller:
             if not await self._store(updates, stop):
                 return
             offset = updates[-1].update_id + 1
+
+    async def _fetch(self, offset: int | None, stop: asyncio.Event) -> list[Update] | None:
+        """One long poll, given up (None) when `stop` is set meanwhile: nothing is confirmed by that."""
+        fetch = asyncio.ensure_future(
+            self._bot.get_updates(offset=offset, timeout=self._timeout, allowed_updates=self._allowed)
+        )
+        stopped = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if not fetch.done():
+            fetch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await fetch
+            return None
+        return fetch.result()
 
     async def _store(self, updates: list[Update], stop: asyncio.Event) -> bool:
         """Commit the batch, waiting for storage as long as it takes; False when stopped first."""

@@ -100,7 +100,7 @@ async def test_vk_citizen_and_telegram_operators(database_url: str, app_factory:
             await ops.press(admin, "🙋 Взять в работу", message_thread_id=thread.thread_id)
             await ops.replies()
             await drain(tg_worker, vk_worker)
-            assert any("в работе" in m.text for m in vk_server.messages_to(citizen.user.user_id))
+            assert any("в работе" in m.text for m in await citizen.user.replies())
 
             # The citizen writes more: it reaches the topic, marked as coming from VK.
             assert "Передал" in await citizen.say("Квартира 12, третий этаж")
