@@ -6,6 +6,7 @@ tests/harness.
   sandbox servers, or the harness drivers that need them.
 - tests/integration: databases, state stores, the platform-free `Chat` driver, CLIs.
 - tests/e2e: real aiogram / vkbottle against the sandbox servers, and `python -m bot run`.
+- tests/faults: the bot as processes killed, cut off from its storage, fed duplicates and fuzz.
 
 No module under tests/ imports a test module or a conftest.py; conftest.py files define fixtures
 (and pytest hooks) only. The parsing is tests/harness/imports.py, as for the house plan.
@@ -20,7 +21,7 @@ from pathlib import Path
 from tests.harness.imports import discover, imports_of
 
 ROOT = Path(__file__).resolve().parents[2]
-TIERS = ("unit", "integration", "e2e")
+TIERS = ("unit", "integration", "e2e", "faults")
 
 # What a pure test may not touch: imported modules (and their submodules) ...
 NOT_IN_UNIT = (
@@ -200,7 +201,7 @@ def test_self_test_planted_violations_are_reported(tmp_path: Path) -> None:
     assert check_tiers(_plant(tmp_path, planted)) == [
         "tests/conftest.py:11 defines make_thing, not a fixture (move it to tests/harness)",
         "tests/conftest.py:14 defines class Chat (move it to tests/harness)",
-        "tests/harness/test_stray.py is a test module outside tests/{unit,integration,e2e}",
+        "tests/harness/test_stray.py is a test module outside tests/{unit,integration,e2e,faults}",
         "tests/integration/test_db.py:7 imports conftest (share code through tests/harness)",
         "tests/integration/test_db.py:8 imports tests.integration.test_other"
         " (share code through tests/harness)",

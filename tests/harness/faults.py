@@ -1,0 +1,230 @@
+"""Fault scenarios shared by tests/faults and bench/faults.py: scripted citizens file reports through
+the bot running as a process, behind the sandbox's Telegram that redelivers like Telegram, while
+the scenario kills the process or takes its storage away; then what was lost or doubled is counted.
+
+"Lost": a citizen whose report is not in the database, or whose last message got no answer.
+"Doubled": two Report rows for one citizen, or one answer seen twice by a citizen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bot.sandbox.telegram import FakeTelegramServer, FakeUser
+from storage.db import Database
+from storage.models import InboundUpdate, OutboxMessage, Report
+from tests.harness.fleet import WEBHOOK_SECRET, BotProcess, bot_env, free_port
+from tests.harness.reports import EKB, HEATING
+
+# How long a scripted citizen waits for each answer: a restart, with the classifier loaded, included.
+STEP_WAIT = 60.0
+
+
+@dataclass
+class Outcome:
+    """What one trial of a scenario left behind."""
+
+    scenario: str
+    citizens: int
+    reports: int = 0
+    lost: int = 0
+    doubled: int = 0
+    recovery_seconds: float = 0.0
+    phases: list[str] = field(default_factory=list)
+
+    def merge(self, other: Outcome) -> None:
+        self.citizens += other.citizens
+        self.reports += other.reports
+        self.lost += other.lost
+        self.doubled += other.doubled
+        self.recovery_seconds = max(self.recovery_seconds, other.recovery_seconds)
+        self.phases += other.phases
+
+
+async def until(condition: Callable[[], bool], within: float = STEP_WAIT, what: str = "") -> None:
+    """Poll `condition` every 20 ms until it holds; AssertionError naming `what` after `within` s."""
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {within} s: {what}")
+        await asyncio.sleep(0.02)
+
+
+def _texts(user: FakeUser) -> list[str]:
+    return [m.text or "" for m in user.messages()]
+
+
+async def _step(user: FakeUser, act: Callable[[], Awaitable[object]], expect: str) -> None:
+    """Do one thing and wait until the bot's newest message says `expect` (a text or a button)."""
+    before = len(user.messages())
+
+    def answered() -> bool:
+        fresh = user.messages()[before:]
+        return any(expect in (m.text or "") or any(expect in b for b in m.inline_buttons + m.reply_buttons)
+                   for m in fresh)
+
+    await act()
+    await until(answered, what=f"user {user.user_id} waiting for {expect!r}")
+
+
+async def citizen_files_a_report(user: FakeUser, text: str = HEATING) -> None:
+    """Consent, text, no photos, the pin, ЖКХ, a phone, send: each step waits for its answer."""
+    await _step(user, lambda: user.send_command("/start"), "Согласен")
+    await _step(user, lambda: user.press("✅ Согласен(на)"), "Сообщить о проблеме")
+    await _step(user, lambda: user.press("📝 Сообщить о проблеме"), "Опишите")
+    await _step(user, lambda: user.send_text(text), "Без фото")
+    await _step(user, lambda: user.press("Без фото", contains=True), "геопозицию")
+    await _step(user, lambda: user.tap_reply_button("📍 Отправить геопозицию", lat=EKB[0], lon=EKB[1]), "ЖКХ")
+    await _step(user, lambda: user.press("ЖКХ", contains=True), "номер")
+    await _step(user, lambda: user.tap_reply_button("📱 Поделиться номером", phone="+79120000001"), "Отправить")
+    await _step(user, lambda: user.press("✅ Отправить"), "принято")
+
+
+async def count_outcome(db_url: str, users: list[FakeUser], outcome: Outcome) -> None:
+    """Reports per citizen and answers per citizen: what was lost and what doubled."""
+    db = Database(db_url)
+    try:
+        async with db.session() as session:
+            per_citizen = dict(
+                (await session.execute(select(Report.citizen_id, func.count()).group_by(Report.citizen_id))).all()
+            )
+    finally:
+        await db.dispose()
+    outcome.reports = sum(per_citizen.values())
+    outcome.doubled += sum(n - 1 for n in per_citizen.values() if n > 1)
+    outcome.lost += max(0, len(users) - len(per_citizen))
+    for user in users:
+        texts = _texts(user)
+        accepted = [t for t in texts if "принято" in t]
+        outcome.doubled += max(0, len(accepted) - 1)
+        # Every answer a citizen saw, seen twice in a row, is a doubled send.
+        outcome.doubled += sum(1 for a, b in zip(texts, texts[1:], strict=False) if a == b and a)
+        if not accepted:
+            outcome.lost += 1
+
+
+@contextlib.asynccontextmanager
+async def webhook_bot(workdir: Path, db_url: str, name: str = "bot") -> AsyncIterator[tuple[FakeTelegramServer, BotProcess]]:
+    """A local Bot API server and one `python -m bot run --webhook` process it pushes updates to."""
+    async with FakeTelegramServer() as server:
+        process = BotProcess(
+            env=bot_env(db_url, server.token, server.base_url),
+            args=("--webhook",),
+            port=free_port(),
+            workdir=workdir,
+            log_path=workdir / f"{name}.log",
+        )
+        try:
+            await process.start()
+            server.deliver_via_webhook(process.webhook_url, WEBHOOK_SECRET)
+            yield server, process
+        finally:
+            process.kill()
+            await process.wait_dead()
+
+
+async def _rows(db_url: str) -> tuple[int, int, int]:
+    """Stored updates still pending, processed ones, and replies not yet sent."""
+    db = Database(db_url)
+    try:
+        async with db.session() as session:
+            pending = await session.scalar(
+                select(func.count()).select_from(InboundUpdate).where(InboundUpdate.status == "pending")
+            )
+            done = await session.scalar(
+                select(func.count()).select_from(InboundUpdate).where(InboundUpdate.status == "done")
+            )
+            unsent = await session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status == "pending", OutboxMessage.idempotency_key.like("reply:%"))
+            )
+    finally:
+        await db.dispose()
+    return int(pending or 0), int(done or 0), int(unsent or 0)
+
+
+PHASES = ("before-commit", "commit-to-2xx", "during-reply")
+
+
+async def kill_trial(workdir: Path, db_url: str, phase: str, citizens: int = 3, seed: int = 0) -> Outcome:
+    """Citizens file reports; the process is killed with SIGKILL once in `phase`, then restarted.
+
+    - before-commit: the SQLite file is locked by another connection, so the webhook's insert is
+      waiting when the kill comes (no row, no answer to Telegram);
+    - commit-to-2xx: killed right after an update's row appeared and before the sandbox saw its 2xx
+      (when the race is lost the phase logged is what the kill found);
+    - during-reply: killed while updates are processed or their replies are in the outbox;
+    - random: after a random delay (the bench): the phase logged is what the kill found.
+    """
+    outcome = Outcome(f"kill -9 ({phase})", citizens)
+    rng = random.Random(seed)
+    async with webhook_bot(workdir, db_url) as (server, process):
+        users = [server.user(7000 + i) for i in range(citizens)]
+        scripts = [asyncio.create_task(citizen_files_a_report(u)) for u in users]
+        await asyncio.sleep(0.5 + rng.random())
+        lock: sqlite3.Connection | None = None
+        if phase == "before-commit" and db_url.startswith("sqlite"):
+            lock = sqlite3.connect(db_url.split("///", 1)[1], timeout=10)
+            lock.execute("BEGIN EXCLUSIVE")
+            await asyncio.sleep(0.5)
+            found = "before-commit"
+        elif phase == "commit-to-2xx":
+            found = await _kill_after_commit(db_url, server)
+        elif phase == "during-reply":
+            found = await _kill_while_processing(db_url)
+        else:
+            await asyncio.sleep(rng.random() * 2)
+            found = await _phase_now(db_url, server)
+        process.kill()
+        await process.wait_dead()
+        outcome.phases.append(found)
+        if lock is not None:
+            lock.rollback()
+            lock.close()
+        started = time.monotonic()
+        await process.start()
+        await asyncio.gather(*scripts)
+        outcome.recovery_seconds = time.monotonic() - started
+        await server.wait_acknowledged(timeout=30)
+    await count_outcome(db_url, users, outcome)
+    return outcome
+
+
+async def _phase_now(db_url: str, server: FakeTelegramServer) -> str:
+    pending, _done, unsent = await _rows(db_url)
+    unacknowledged = any(not d.acknowledged for d in server.webhook_deliveries())
+    if unacknowledged:
+        return "commit-to-2xx" if pending else "before-commit"
+    return "during-reply" if pending or unsent else "idle"
+
+
+async def _kill_after_commit(db_url: str, server: FakeTelegramServer) -> str:
+    _pending, done, _unsent = await _rows(db_url)
+    known = len(server.webhook_deliveries())
+    deadline = time.monotonic() + STEP_WAIT
+    while time.monotonic() < deadline:
+        pending, now_done, _ = await _rows(db_url)
+        if len(server.webhook_deliveries()) > known and pending + now_done > done:
+            return await _phase_now(db_url, server)
+        await asyncio.sleep(0.005)
+    return "idle"
+
+
+async def _kill_while_processing(db_url: str) -> str:
+    deadline = time.monotonic() + STEP_WAIT
+    while time.monotonic() < deadline:
+        pending, _done, unsent = await _rows(db_url)
+        if pending or unsent:
+            return "during-reply"
+        await asyncio.sleep(0.005)
+    return "idle"
