@@ -1,13 +1,15 @@
-"""What both fake API servers share: an aiohttp server on 127.0.0.1 and its lifecycle."""
+"""What both fake API servers share: an aiohttp server on 127.0.0.1, its lifecycle, and stopping
+the pushers (webhook / Callback API redelivery) it runs."""
 
 from __future__ import annotations
 
-import asyncio
 from abc import ABC, abstractmethod
-from typing import Any, Self
+from typing import Self
 
 import aiohttp
 from aiohttp import web
+
+from bot.sandbox.pusher import Pusher
 
 
 class LoopbackServer(ABC):
@@ -20,8 +22,8 @@ class LoopbackServer(ABC):
         self._client: aiohttp.ClientSession | None = None
         self._port = 0
         self._closing = False
-        # Posts the server makes on its own (callback deliveries): awaited before it stops.
-        self._tasks: set[asyncio.Task[Any]] = set()
+        # Redelivery queues the server runs on its own: stopped before the client session closes.
+        self._pushers: list[Pusher] = []
 
     @abstractmethod
     def _add_routes(self, app: web.Application) -> None:
@@ -51,9 +53,9 @@ class LoopbackServer(ABC):
         self._closing = False
 
     async def stop(self) -> None:
-        """Finish own posts, wake pending long polls and shut the server down."""
-        if self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Stop redelivering, wake pending long polls and shut the server down."""
+        for pusher in self._pushers:
+            await pusher.close()
         self._closing = True
         self._wake_waiters()
         if self._client is not None:

@@ -361,7 +361,7 @@ async def test_callback_delivery(server: FakeVkServer, unused_tcp_port: int) -> 
         assert await server.post_callback(event, secret=None) == (403, "wrong secret")
         assert "secret" not in received[-1]
         server.push_event("message_typing_state", {"state": "typing", "from_id": USER, "to_id": -1})
-        await asyncio.sleep(0.2)
+        await server.wait_acknowledged(timeout=10)
         assert len(received) == 3 and server.callback_responses[-1] == (200, "ok")
     finally:
         await runner.cleanup()

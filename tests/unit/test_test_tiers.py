@@ -38,6 +38,8 @@ NOT_IN_UNIT = (
     "tests.harness.chat",
     "tests.harness.citizens",
     "tests.harness.comms",
+    "tests.harness.proxy",
+    "tests.harness.receiver",
     "tests.harness.reports",
     "tests.harness.seeds",
     "tests.harness.stores",

@@ -1,4 +1,4 @@
-"""Bot API methods about the bot itself: getMe, getUpdates, webhooks, commands."""
+"""Bot API methods about the bot itself: getMe, getUpdates, commands (setWebhook: webhook.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from bot.sandbox.telegram.state import TelegramState
 
 
 class UpdateMethods(TelegramState):
-    """Bot API methods about the bot itself: getMe, getUpdates, webhooks, commands."""
+    """Bot API methods about the bot itself: getMe, getUpdates, commands (setWebhook: webhook.py)."""
 
     async def _get_me(self, call: ApiCall) -> Any:
         return {
@@ -39,7 +39,7 @@ class UpdateMethods(TelegramState):
         generation = self._poll_generation
         self._signal.fire()
         if offset > 0:
-            self._queue = [u for u in self._queue if u["update_id"] >= offset]
+            self._queue = [(i, u) for i, u in self._queue if i >= offset]
         elif offset < 0:
             self._queue = self._queue[offset:]
         loop = asyncio.get_running_loop()
@@ -53,34 +53,12 @@ class UpdateMethods(TelegramState):
                 )
             batch = self._queue[:limit]
             if batch or self._closing or loop.time() >= deadline:
-                for update in batch:
-                    self._delivered_at.setdefault(update["update_id"], len(self.calls))
+                for update_id, _ in batch:
+                    self._delivered_at.setdefault(update_id, len(self.calls))
                 if batch:
                     self._signal.fire()
-                return batch
+                return [update for _, update in batch]
             await self._signal.wait(deadline - loop.time())
-
-    async def _set_webhook(self, call: ApiCall) -> Any:
-        params = call.params
-        url = str(params.get("url") or "")
-        if not url:
-            self.webhook = None
-            return True
-        if not url.startswith("https://"):
-            raise _bad("bad webhook: An HTTPS URL must be provided for webhook")
-        secret = params.get("secret_token")
-        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
-            raise _bad("secret token contains unallowed characters")
-        if params.get("drop_pending_updates"):
-            self._queue.clear()
-        self.webhook = dict(params)
-        return True
-
-    async def _delete_webhook(self, call: ApiCall) -> Any:
-        if call.params.get("drop_pending_updates"):
-            self._queue.clear()
-        self.webhook = None
-        return True
 
     @staticmethod
     def _commands_key(params: dict[str, Any]) -> tuple[str, str]:

@@ -3,9 +3,10 @@ handler, and the scripting entry points (users, groups, files, webhook delivery)
 
 The real aiogram ``Bot`` talks to it over HTTP (see ``tests/harness/telegram.py`` for ``make_bot``
 and ``polling``). It records every request in :attr:`FakeTelegramServer.calls`, keeps per-chat
-message history, serves scripted updates through ``getUpdates`` or the bot's webhook, enforces the
-limits the bot could trip over and answers with Telegram's error bodies; ``fail_next`` scripts
-failures such as 429 with ``retry_after``. Only the methods the bot calls are served.
+message history, serves scripted updates through ``getUpdates`` or the bot's webhook (redelivered
+until a 2xx, see ``webhook.py``), enforces the limits the bot could trip over and answers with
+Telegram's error bodies; ``fail_next`` scripts failures such as 429 with ``retry_after``. Only the
+methods the bot calls are served.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from bot.sandbox.telegram.methods_messages import MessageMethods
 from bot.sandbox.telegram.methods_topics import TopicMethods
 from bot.sandbox.telegram.methods_updates import UpdateMethods
 from bot.sandbox.telegram.records import UploadedFile, _decode_form_value
-from bot.sandbox.telegram.updates import UpdateQueue
+from bot.sandbox.telegram.webhook import WebhookQueue
 
 
-class FakeTelegramServer(UpdateQueue, UpdateMethods, MessageMethods, EditingMethods, TopicMethods):
+class FakeTelegramServer(WebhookQueue, UpdateMethods, MessageMethods, EditingMethods, TopicMethods):
     """A Bot API server on 127.0.0.1 that records every call and serves scripted updates."""
 
     def __init__(self, token: str = DEFAULT_TOKEN) -> None:
@@ -96,13 +97,6 @@ class FakeTelegramServer(UpdateQueue, UpdateMethods, MessageMethods, EditingMeth
     def register_file(self, file_id: str, data: bytes = b"", kind: str = "document") -> None:
         """Make ``file_id`` known (as if Telegram stored it), e.g. a sticker id from the bot's config."""
         self._store_file(file_id, kind, len(data) or 1024, data or None)
-
-    def deliver_via_webhook(self, url: str | None, secret: str | None = None) -> None:
-        """Send FakeUser/FakeChat updates by POSTing them to ``url`` (the bot's webhook server).
-
-        ``None`` switches back to queueing them for ``getUpdates``.
-        """
-        self._webhook_delivery = None if url is None else (url, secret)
 
     async def _handle_api(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:

@@ -101,8 +101,12 @@ class TelegramState(LoopbackServer):
         """Last ``setWebhook`` params while a webhook is set."""
         super().__init__()
         self._chats: dict[int, _Chat] = {}
-        self._queue: list[dict[str, Any]] = []
+        # getUpdates: (update id, update) not confirmed by an offset yet, by id.
+        self._queue: list[tuple[int, Any]] = []
         self._next_update_id = 1
+        # Every update the server made or was handed, by the id it tracks it by (for redelivery).
+        self._updates: dict[int, Any] = {}
+        # Update id -> index into `calls` when the bot first fetched or was POSTed the update.
         self._delivered_at: dict[int, int] = {}
         self._poll_generation = 0
         self._failures: dict[str, list[_ApiError]] = {}
@@ -112,7 +116,6 @@ class TelegramState(LoopbackServer):
         self._counter = itertools.count(1)
         self._signal = Signal()
         self._last_activity = 0.0
-        self._webhook_delivery: tuple[str, str | None] | None = None
         self._handlers: dict[str, _Handler] = {}
 
     def _wake_waiters(self) -> None:

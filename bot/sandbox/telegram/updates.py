@@ -1,18 +1,18 @@
-"""Updates in and calls out: the update queue and webhook delivery, executing a recorded call,
-pressing buttons, waiting for the bot's replies, and what tests inspect."""
+"""Updates in and calls out: the getUpdates queue, executing a recorded call, pressing buttons,
+waiting for the bot's replies, and what tests inspect (webhook delivery: webhook.py)."""
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import time
+from abc import abstractmethod
 from collections.abc import Callable
 from typing import Any
 
-import aiohttp
-
 from bot.sandbox.telegram.errors import _ApiError
 from bot.sandbox.telegram.markup import _inline_buttons
-from bot.sandbox.telegram.records import ApiCall, SentMessage, UploadedFile, _decode_form_value
+from bot.sandbox.telegram.records import ApiCall, SentMessage, UploadedFile
 from bot.sandbox.telegram.state import TelegramState, _Chat
 
 
@@ -21,11 +21,11 @@ class UpdateQueue(TelegramState):
 
     def push_update(self, update: dict[str, Any]) -> int:
         """Queue an update for ``getUpdates`` (its ``update_id`` is assigned here); returns the id."""
-        update = dict(update)
-        update["update_id"] = self._allocate_update_id()
-        self._queue.append(update)
-        self._signal.fire()
-        return int(update["update_id"])
+        update_id = self._allocate_update_id()
+        update = {**update, "update_id": update_id}
+        self._updates[update_id] = update
+        self._enqueue_for_polling(update_id, update)
+        return update_id
 
     def fail_next(
         self,
@@ -39,44 +39,6 @@ class UpdateQueue(TelegramState):
         parameters = {"retry_after": retry_after} if retry_after is not None else None
         queue = self._failures.setdefault(method.lower(), [])
         queue.extend(_ApiError(error_code, description, parameters) for _ in range(times))
-
-    async def post_webhook(self, url: str, update: dict[str, Any], secret: str | None) -> int:
-        """POST an update to the bot's webhook like Telegram does; returns the HTTP status.
-
-        A method returned in the webhook response body (aiogram's "reply in webhook") is executed
-        and recorded like a normal call (``ApiCall.via_webhook_reply``).
-        """
-        if self._client is None:
-            raise RuntimeError("FakeTelegramServer is not started")
-        update = dict(update)
-        if "update_id" not in update:
-            update["update_id"] = self._allocate_update_id()
-        self._delivered_at.setdefault(int(update["update_id"]), len(self.calls))
-        self._signal.fire()
-        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
-        async with self._client.post(url, json=update, headers=headers) as resp:
-            if resp.status == 200 and resp.content_type == "multipart/form-data":
-                params: dict[str, str] = {}
-                files: dict[str, UploadedFile] = {}
-                reader = aiohttp.MultipartReader(resp.headers, resp.content)
-                while True:
-                    part = await reader.next()
-                    if part is None:
-                        break
-                    if not isinstance(part, aiohttp.BodyPartReader) or part.name is None:
-                        continue
-                    if part.filename:
-                        data = bytes(await part.read())
-                        files[part.name] = self._upload(part.name, part.filename, "", data)
-                    else:
-                        params[part.name] = await part.text()
-                method = params.pop("method", "")
-                if method:
-                    decoded = {k: _decode_form_value(k, v) for k, v in params.items()}
-                    await self._execute(method, decoded, files, via_webhook_reply=True)
-            else:
-                await resp.read()
-            return resp.status
 
     async def wait_activity(self, timeout: float) -> None:  # noqa: ASYNC109 - a bounded wait
         """Wait until the server records or answers a call or gets an update (at most ``timeout``)."""
@@ -176,14 +138,15 @@ class UpdateQueue(TelegramState):
         self._next_update_id += 1
         return update_id
 
+    def _enqueue_for_polling(self, update_id: int, update: Any) -> None:
+        # Kept in id order: an update handed back from the webhook may be older than queued ones.
+        bisect.insort(self._queue, (update_id, update), key=lambda entry: entry[0])
+        self._signal.fire()
+
+    @abstractmethod
     async def _deliver(self, update: dict[str, Any]) -> int:
-        if self._webhook_delivery is None:
-            return self.push_update(update)
-        update = dict(update)
-        update["update_id"] = self._allocate_update_id()
-        url, secret = self._webhook_delivery
-        await self.post_webhook(url, update, secret)
-        return int(update["update_id"])
+        """Give a scripted update its id and send it the way the bot receives updates now
+        (webhook or getUpdates); returns at once with the id, without waiting for the bot."""
 
     async def _push_callback(
         self, chat: _Chat, sender: dict[str, Any], message: dict[str, Any], data: str
@@ -230,7 +193,10 @@ class UpdateQueue(TelegramState):
         deadline = loop.time() + wait_seconds
         while update_id not in self._delivered_at:
             if loop.time() >= deadline:
-                raise AssertionError(f"update {update_id} was never fetched by the bot (is polling running?)")
+                raise AssertionError(
+                    f"update {update_id} was neither fetched with getUpdates nor POSTed to a webhook "
+                    "(is polling running, or is the webhook set?)"
+                )
             await self._signal.wait(deadline - loop.time())
         start = self._delivered_at[update_id]
 

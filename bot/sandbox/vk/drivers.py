@@ -31,12 +31,19 @@ class FakeVkUser:
         self.last_name = last_name
         self.lang_id = lang_id
         self._cursor = 0
+        self.last_event_id: str | None = None
+        """``event_id`` of the newest event this user made (what :meth:`replies` waits on)."""
 
     # ---------------------------------------------------------------- writing
 
     async def _message(self, text: str, **fields: Any) -> dict[str, Any]:
         obj = self.server._user_message(self, text, **fields)
-        return await self.server.deliver_event("message_new", obj)
+        return await self._deliver("message_new", obj)
+
+    async def _deliver(self, type_: str, obj: dict[str, Any]) -> dict[str, Any]:
+        event = await self.server.deliver_event(type_, obj)
+        self.last_event_id = str(event["event_id"])
+        return event
 
     async def send_text(self, text: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
         """Write a text (optionally with a message payload); returns the message_new event."""
@@ -151,7 +158,7 @@ class FakeVkUser:
             payload = json.loads(raw) if isinstance(raw, str) else {}
             cmid = message.conversation_message_id if message else 0
             obj = self.server._button_event(self, payload, cmid)
-            return await self.server.deliver_event("message_event", obj)
+            return await self._deliver("message_event", obj)
         return await self._message(str(action["label"]), payload=action.get("payload"))
 
     async def press_payload(self, payload: dict[str, Any], *, callback: bool = True) -> dict[str, Any]:
@@ -160,7 +167,7 @@ class FakeVkUser:
             messages = self.server.messages_to(self.user_id)
             cmid = messages[-1].conversation_message_id if messages else 0
             obj = self.server._button_event(self, payload, cmid)
-            return await self.server.deliver_event("message_event", obj)
+            return await self._deliver("message_event", obj)
         return await self._message("", payload=json.dumps(payload, ensure_ascii=False))
 
     async def tap_location(self, lat: float, lon: float) -> dict[str, Any]:
@@ -184,17 +191,26 @@ class FakeVkUser:
     ) -> list[VkSentMessage]:
         """Wait for new bot messages to this user, then for ~``settle`` s of quiet.
 
-        Returns the messages sent (or edited) since the previous ``replies()`` call, by id; an
-        empty list if none came within ``timeout``.
+        Once the user's newest event reached the bot (long poll or a Callback API POST), a new
+        message only counts after the bot made a call since then, so a message sent before (by
+        the outbox, say) does not end the wait early. Returns the messages sent (or edited) since
+        the previous ``replies()`` call, by id; an empty list if none came within ``timeout``.
         """
         server = self.server
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
+        event_id = self.last_event_id
+        while event_id is not None and event_id not in server._fetched_at and loop.time() < deadline:
+            await server._changed.wait(deadline - loop.time())
+        start = server._fetched_at.get(event_id) if event_id is not None else None
 
         def fresh() -> list[VkSentMessage]:
             return [m for m in server.messages_to(self.user_id) if m.touched > self._cursor]
 
-        while not fresh() and loop.time() < deadline:
+        def ready() -> bool:
+            return bool(fresh()) and (start is None or len(server.requests) > start)
+
+        while not ready() and loop.time() < deadline:
             await server._changed.wait(deadline - loop.time())
         if not fresh():
             return []

@@ -1,93 +1,44 @@
 """VK events: what users do becomes message_new / message_event objects, delivered by Bots Long
-Poll history or POSTed to the bot's Callback API endpoint."""
+Poll history or POSTed to the bot's Callback API endpoint (callback.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import secrets
 import time
 from typing import Any
 
-import aiohttp
-
+from bot.sandbox.vk.callback import VkCallback
 from bot.sandbox.vk.records import (
     _PHOTO_SIZES,
-    _UNSET,
     API_VERSION,
-    CALLBACK_TIMEOUT,
     CLIENT_BUTTON_ACTIONS,
     VkPerson,
     _PendingAnswer,
 )
-from bot.sandbox.vk.state import VkState
 
 
-class VkEvents(VkState):
-    """Event delivery on top of the state."""
-
-    def use_callback(self, url: str, secret: str | None) -> None:
-        """From now on deliver events as Callback API POSTs to ``url`` (with ``secret`` when set)."""
-        self._callback = (url, secret)
-
-    def use_long_poll(self) -> None:
-        """Deliver events through the long-poll queue again (the default)."""
-        self._callback = None
+class VkEvents(VkCallback):
+    """What scripted users do, as events, on top of their delivery."""
 
     def expire_long_poll_keys(self) -> None:
         """Invalidate every long-poll key: the next a_check gets ``{"failed": 2}``."""
         self._lp_keys.clear()
 
     def push_event(self, type_: str, obj: dict[str, Any]) -> dict[str, Any]:
-        """Build a full event and deliver it; returns the event.
-
-        With the Callback API configured the POST runs in the background (see
-        :meth:`deliver_event` to await it).
-        """
+        """Build a full event and deliver it; returns the event at once (a Callback API POST runs
+        in the background; see :meth:`deliver_event` to wait for its first answer)."""
         event = self._make_event(type_, obj)
-        if self._callback is None:
-            self._enqueue(event)
-        else:
-            task = asyncio.get_running_loop().create_task(self.post_callback(event))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        self._route_event(event["event_id"], event)
         return event
 
     async def deliver_event(self, type_: str, obj: dict[str, Any]) -> dict[str, Any]:
-        """Like :meth:`push_event`, but a callback POST is awaited before returning."""
+        """Like :meth:`push_event`, but returns once the first Callback API POST was answered
+        (unless ``use_callback(..., await_first_attempt=False)``)."""
         event = self._make_event(type_, obj)
-        if self._callback is None:
-            self._enqueue(event)
-        else:
-            await self.post_callback(event)
+        delivery = self._route_event(event["event_id"], event)
+        if delivery is not None:
+            await self._first_attempt(delivery)
         return event
-
-    async def post_callback(self, event: dict[str, Any], secret: str | None = _UNSET) -> tuple[int, str]:
-        """POST one event to the callback URL like VK does; returns (HTTP status, body).
-
-        ``secret`` defaults to the configured one; None sends the event without a secret.
-        """
-        if self._callback is None:
-            raise RuntimeError("no callback URL configured (use_callback)")
-        if self._client is None:
-            raise RuntimeError("FakeVkServer is not started")
-        url, configured = self._callback
-        secret = configured if secret is _UNSET else secret
-        body = {k: v for k, v in event.items() if k != "secret"}
-        if secret is not None:
-            body["secret"] = secret
-        data = json.dumps(body, ensure_ascii=False).encode()
-        headers = {"Content-Type": "application/json", "User-Agent": "VKCallbackAPI"}
-        try:
-            async with self._client.post(
-                url, data=data, headers=headers, timeout=aiohttp.ClientTimeout(total=CALLBACK_TIMEOUT)
-            ) as response:
-                result = (response.status, await response.text())
-        except (aiohttp.ClientError, TimeoutError) as error:
-            result = (0, f"{type(error).__name__}: {error}")
-        self.callback_responses.append(result)
-        self._changed.fire()
-        return result
 
     def _make_event(self, type_: str, obj: dict[str, Any]) -> dict[str, Any]:
         event = {
@@ -99,14 +50,6 @@ class VkEvents(VkState):
         }
         self.events.append(event)
         return event
-
-    def _enqueue(self, event: dict[str, Any]) -> None:
-        self._history.append(event)
-        self._lp_signal.fire()
-
-    @property
-    def _current_ts(self) -> int:
-        return self._ts_base + len(self._history)
 
     def _user_message(
         self,

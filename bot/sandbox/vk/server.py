@@ -208,6 +208,9 @@ class FakeVkServer(MessageMethods, VkEvents):
             return web.json_response({"failed": 1, "ts": str(self._current_ts)})
         if ts > self._current_ts or ts < self._ts_base:
             return web.json_response({"failed": 1, "ts": str(self._current_ts)})
+        if ts > self._lp_acked_ts:
+            self._lp_acked_ts = ts
+            self._changed.fire()
         try:
             wait = min(max(int(params.get("wait", LONG_POLL_MAX_WAIT)), 0), LONG_POLL_MAX_WAIT)
         except ValueError:
@@ -217,6 +220,10 @@ class FakeVkServer(MessageMethods, VkEvents):
         while ts == self._current_ts and not self._closing and loop.time() < deadline:
             await self._lp_signal.wait(deadline - loop.time())
         updates = self._history[ts - self._ts_base :]
+        for event in updates:
+            self._fetched(event)
+        if updates:
+            self._changed.fire()
         return web.json_response(
             {"ts": str(self._current_ts), "updates": updates},
             dumps=lambda obj: json.dumps(obj, ensure_ascii=False),

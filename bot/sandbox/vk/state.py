@@ -47,7 +47,7 @@ class VkState(LoopbackServer):
         self.requests: list[VkApiCall] = []
         self.uploaded: list[bytes] = []
         self.events: list[dict[str, Any]] = []
-        """Every event pushed (by long poll or callback), in order."""
+        """Every event scripted users made (by long poll or callback), in order (raw ones aside)."""
         self.callback_responses: list[tuple[int, str]] = []
         self.max_rps = 0
         super().__init__()
@@ -59,12 +59,14 @@ class VkState(LoopbackServer):
         self._failures: dict[str, list[_Failure]] = {}
         self._answers: dict[str, _PendingAnswer] = {}
         # Long poll: every event since ts = _ts_base; keys handed out by getLongPollServer.
-        self._history: list[dict[str, Any]] = []
+        self._history: list[Any] = []
         self._ts_base = 100
         self._lp_keys: set[str] = set()
         self._lp_signal = Signal()
-        # Callback API delivery.
-        self._callback: tuple[str, str | None] | None = None
+        # The highest ts a long-poll request asked for: every event before it was fetched.
+        self._lp_acked_ts = self._ts_base
+        # Event id -> index into `requests` when the bot first got the event (poll or POST).
+        self._fetched_at: dict[str, int] = {}
         # Photos: upload sessions, uploaded-not-saved files, saved photos, served bytes.
         self._upload_sessions: dict[str, int | None] = {}
         self._upload_server = 851_234
@@ -133,6 +135,20 @@ class VkState(LoopbackServer):
     def calls_of(self, method: str) -> list[VkApiCall]:
         """All calls of ``method`` (case-insensitive), in order."""
         return [c for c in self.requests if c.method.lower() == method.lower()]
+
+    def _enqueue(self, event: Any) -> None:
+        self._history.append(event)
+        self._lp_signal.fire()
+        self._changed.fire()
+
+    def _fetched(self, event: Any) -> None:
+        event_id = event.get("event_id") if isinstance(event, dict) else None
+        if isinstance(event_id, str):
+            self._fetched_at.setdefault(event_id, len(self.requests))
+
+    @property
+    def _current_ts(self) -> int:
+        return self._ts_base + len(self._history)
 
     def _peer(self, peer_id: int) -> _Peer:
         if peer_id not in self._peers:
