@@ -23,6 +23,7 @@ from bot.core.config import (
     vk_token,
     webhook_secret,
 )
+from bot.delivery.outbox import release_leases
 from bot.inbound.worker import InboundWorker, Processor
 from bot.services.reports.sla import SlaScheduler
 from bot.services.retention import RetentionPurge
@@ -92,8 +93,10 @@ async def run_bot(settings: Settings, *, webhook: bool, role: Role = Role.ALL) -
         if app.db.is_sqlite and role.works:
             # One process owns a SQLite file: updates it had leased when it died are due at once.
             released = await app.inbound.release_leases()
+            async with app.db.session() as session:
+                released += await release_leases(session, app.services.clock.now())
             if released:
-                log.info("inbound: %s updates left mid-processing by the last run are due again", released)
+                log.info("%s updates and messages left mid-way by the last run are due again", released)
         if role.works:
             # Deadlines run beside update handling; like delivery, they resume from the database.
             scheduler = SlaScheduler(app.db, app.calendar, app.services.clock)

@@ -199,3 +199,23 @@ async def erase_citizen_messages(session: AsyncSession, platform: str, user_id: 
         .values(target=FORGOTTEN_TARGET, payload={})
         .execution_options(synchronize_session=False)
     )
+
+
+async def release_leases(session: AsyncSession, now: datetime) -> int:
+    """Rows a dead process had claimed become due now (one process owning a SQLite file, at start).
+
+    A claim moves `next_attempt_at` at most LEASE ahead and leaves `last_error` empty; a row waiting
+    out a failure (a flood wait, a backoff) has its error recorded and keeps its time.
+    """
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == PENDING,
+            OutboxMessage.next_attempt_at > now,
+            OutboxMessage.next_attempt_at <= now + LEASE,
+            OutboxMessage.last_error.is_(None),
+        )
+        .values(next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import random
 import sqlite3
 import time
@@ -23,6 +24,7 @@ from bot.sandbox.telegram import FakeTelegramServer, FakeUser
 from storage.db import Database
 from storage.models import InboundUpdate, OutboxMessage, Report
 from tests.harness.fleet import WEBHOOK_SECRET, BotProcess, bot_env, free_port
+from tests.harness.proxy import TcpProxy
 from tests.harness.reports import EKB, HEATING
 
 # How long a scripted citizen waits for each answer: a restart, with the classifier loaded, included.
@@ -50,12 +52,14 @@ class Outcome:
         self.phases += other.phases
 
 
-async def until(condition: Callable[[], bool], within: float = STEP_WAIT, what: str = "") -> None:
-    """Poll `condition` every 20 ms until it holds; AssertionError naming `what` after `within` s."""
+async def until(
+    condition: Callable[[], bool], within: float = STEP_WAIT, what: Callable[[], str] = lambda: ""
+) -> None:
+    """Poll `condition` every 20 ms until it holds; AssertionError saying `what()` after `within` s."""
     deadline = time.monotonic() + within
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"not within {within} s: {what}")
+            raise AssertionError(f"not within {within} s: {what()}")
         await asyncio.sleep(0.02)
 
 
@@ -69,11 +73,17 @@ async def _step(user: FakeUser, act: Callable[[], Awaitable[object]], expect: st
 
     def answered() -> bool:
         fresh = user.messages()[before:]
-        return any(expect in (m.text or "") or any(expect in b for b in m.inline_buttons + m.reply_buttons)
-                   for m in fresh)
+        return any(
+            expect in (m.text or "") or any(expect in b for b in m.inline_buttons + m.reply_buttons)
+            for m in fresh
+        )
 
     await act()
-    await until(answered, what=f"user {user.user_id} waiting for {expect!r}")
+
+    def seen() -> str:
+        return f"user {user.chat_id} waiting for {expect!r}; the bot's last: {_texts(user)[-2:]}"
+
+    await until(answered, what=seen)
 
 
 async def citizen_files_a_report(user: FakeUser, text: str = HEATING) -> None:
@@ -85,7 +95,9 @@ async def citizen_files_a_report(user: FakeUser, text: str = HEATING) -> None:
     await _step(user, lambda: user.press("Без фото", contains=True), "геопозицию")
     await _step(user, lambda: user.tap_reply_button("📍 Отправить геопозицию", lat=EKB[0], lon=EKB[1]), "ЖКХ")
     await _step(user, lambda: user.press("ЖКХ", contains=True), "номер")
-    await _step(user, lambda: user.tap_reply_button("📱 Поделиться номером", phone="+79120000001"), "Отправить")
+    await _step(
+        user, lambda: user.tap_reply_button("📱 Поделиться номером", phone="+79120000001"), "Отправить"
+    )
     await _step(user, lambda: user.press("✅ Отправить"), "принято")
 
 
@@ -95,7 +107,9 @@ async def count_outcome(db_url: str, users: list[FakeUser], outcome: Outcome) ->
     try:
         async with db.session() as session:
             per_citizen = dict(
-                (await session.execute(select(Report.citizen_id, func.count()).group_by(Report.citizen_id))).all()
+                (
+                    await session.execute(select(Report.citizen_id, func.count()).group_by(Report.citizen_id))
+                ).all()
             )
     finally:
         await db.dispose()
@@ -107,14 +121,23 @@ async def count_outcome(db_url: str, users: list[FakeUser], outcome: Outcome) ->
         accepted = [t for t in texts if "принято" in t]
         outcome.doubled += max(0, len(accepted) - 1)
         # Every answer a citizen saw, seen twice in a row, is a doubled send.
-        outcome.doubled += sum(1 for a, b in zip(texts, texts[1:], strict=False) if a == b and a)
+        outcome.doubled += sum(1 for a, b in itertools.pairwise(texts) if a == b and a)
         if not accepted:
             outcome.lost += 1
 
 
+@dataclass
+class WebhookBot:
+    """The sandbox's Telegram, a TCP proxy in front of the webhook, and the bot process behind it."""
+
+    server: FakeTelegramServer
+    proxy: TcpProxy
+    process: BotProcess
+
+
 @contextlib.asynccontextmanager
-async def webhook_bot(workdir: Path, db_url: str, name: str = "bot") -> AsyncIterator[tuple[FakeTelegramServer, BotProcess]]:
-    """A local Bot API server and one `python -m bot run --webhook` process it pushes updates to."""
+async def webhook_bot(workdir: Path, db_url: str, name: str = "bot") -> AsyncIterator[WebhookBot]:
+    """A local Bot API server pushing updates, through a proxy, to one `python -m bot run --webhook`."""
     async with FakeTelegramServer() as server:
         process = BotProcess(
             env=bot_env(db_url, server.token, server.base_url),
@@ -123,13 +146,14 @@ async def webhook_bot(workdir: Path, db_url: str, name: str = "bot") -> AsyncIte
             workdir=workdir,
             log_path=workdir / f"{name}.log",
         )
-        try:
-            await process.start()
-            server.deliver_via_webhook(process.webhook_url, WEBHOOK_SECRET)
-            yield server, process
-        finally:
-            process.kill()
-            await process.wait_dead()
+        async with TcpProxy("127.0.0.1", process.port) as proxy:
+            try:
+                await process.start()
+                server.deliver_via_webhook(proxy.url(process.webhook_url), WEBHOOK_SECRET)
+                yield WebhookBot(server, proxy, process)
+            finally:
+                process.kill()
+                await process.wait_dead()
 
 
 async def _rows(db_url: str) -> tuple[int, int, int]:
@@ -168,7 +192,8 @@ async def kill_trial(workdir: Path, db_url: str, phase: str, citizens: int = 3, 
     """
     outcome = Outcome(f"kill -9 ({phase})", citizens)
     rng = random.Random(seed)
-    async with webhook_bot(workdir, db_url) as (server, process):
+    async with webhook_bot(workdir, db_url) as bot:
+        server, process, proxy = bot.server, bot.process, bot.proxy
         users = [server.user(7000 + i) for i in range(citizens)]
         scripts = [asyncio.create_task(citizen_files_a_report(u)) for u in users]
         await asyncio.sleep(0.5 + rng.random())
@@ -179,7 +204,8 @@ async def kill_trial(workdir: Path, db_url: str, phase: str, citizens: int = 3, 
             await asyncio.sleep(0.5)
             found = "before-commit"
         elif phase == "commit-to-2xx":
-            found = await _kill_after_commit(db_url, server)
+            proxy.hold_answers()
+            found = await _stored_but_unanswered(db_url)
         elif phase == "during-reply":
             found = await _kill_while_processing(db_url)
         else:
@@ -188,6 +214,10 @@ async def kill_trial(workdir: Path, db_url: str, phase: str, citizens: int = 3, 
         process.kill()
         await process.wait_dead()
         outcome.phases.append(found)
+        # The answers the dead process wrote never reach Telegram: their connections are reset.
+        proxy.cut()
+        proxy.release_answers()
+        proxy.restore()
         if lock is not None:
             lock.rollback()
             lock.close()
@@ -208,14 +238,15 @@ async def _phase_now(db_url: str, server: FakeTelegramServer) -> str:
     return "during-reply" if pending or unsent else "idle"
 
 
-async def _kill_after_commit(db_url: str, server: FakeTelegramServer) -> str:
-    _pending, done, _unsent = await _rows(db_url)
-    known = len(server.webhook_deliveries())
+async def _stored_but_unanswered(db_url: str) -> str:
+    """With answers held: once a new update is stored, the kill falls between commit and 2xx."""
+    pending, done, _unsent = await _rows(db_url)
+    stored = pending + done
     deadline = time.monotonic() + STEP_WAIT
     while time.monotonic() < deadline:
-        pending, now_done, _ = await _rows(db_url)
-        if len(server.webhook_deliveries()) > known and pending + now_done > done:
-            return await _phase_now(db_url, server)
+        pending, done, _ = await _rows(db_url)
+        if pending + done > stored:
+            return "commit-to-2xx"
         await asyncio.sleep(0.005)
     return "idle"
 

@@ -70,6 +70,9 @@ class TcpProxy:
         self.bytes_up = 0
         self.bytes_down = 0
         self._cut = False
+        # Set while answers flow; cleared by hold_answers(), so the target's answers wait here.
+        self._answers = asyncio.Event()
+        self._answers.set()
         self._server: asyncio.Server | None = None
         self._port = 0
         self._links: set[_Link] = set()
@@ -134,6 +137,15 @@ class TcpProxy:
         """Forward new connections again (connections reset by the cut stay gone)."""
         self._cut = False
 
+    def hold_answers(self) -> None:
+        """Keep what the target answers from the clients: requests arrive, answers wait in the proxy
+        (a process killed after it acted and before its answer left, as seen from the client)."""
+        self._answers.clear()
+
+    def release_answers(self) -> None:
+        """Let held and new answers through again."""
+        self._answers.set()
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         if task is not None:
@@ -189,5 +201,6 @@ class TcpProxy:
                     self.bytes_up += len(data)
                 else:
                     self.bytes_down += len(data)
+                    await self._answers.wait()
                 writer.write(data)
                 await writer.drain()
