@@ -17,13 +17,14 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
 from bot.sandbox.telegram import FakeTelegramServer, FakeUser
 from storage.db import Database
 from storage.models import InboundUpdate, OutboxMessage, Report
-from tests.harness.fleet import WEBHOOK_SECRET, BotProcess, bot_env, free_port
+from tests.harness.fleet import WEBHOOK_SECRET, BotProcess, bot_env, fleet, free_port
 from tests.harness.proxy import TcpProxy
 from tests.harness.reports import EKB, HEATING
 
@@ -136,11 +137,13 @@ class WebhookBot:
 
 
 @contextlib.asynccontextmanager
-async def webhook_bot(workdir: Path, db_url: str, name: str = "bot") -> AsyncIterator[WebhookBot]:
+async def webhook_bot(
+    workdir: Path, db_url: str, name: str = "bot", redis_url: str | None = None
+) -> AsyncIterator[WebhookBot]:
     """A local Bot API server pushing updates, through a proxy, to one `python -m bot run --webhook`."""
     async with FakeTelegramServer() as server:
         process = BotProcess(
-            env=bot_env(db_url, server.token, server.base_url),
+            env=bot_env(db_url, server.token, server.base_url, redis_url=redis_url),
             args=("--webhook",),
             port=free_port(),
             workdir=workdir,
@@ -259,3 +262,132 @@ async def _kill_while_processing(db_url: str) -> str:
             return "during-reply"
         await asyncio.sleep(0.005)
     return "idle"
+
+
+def _consent_prompts(user: FakeUser) -> int:
+    return sum(1 for m in user.messages() if any("Согласен" in b for b in m.inline_buttons))
+
+
+async def _answer_each_start(users: list[FakeUser], outcome: Outcome, within: float) -> None:
+    """Every citizen sees the consent prompt once: missing ones are lost, extra ones doubled."""
+    with contextlib.suppress(AssertionError):
+        await until(lambda: all(_consent_prompts(u) for u in users), within=within)
+    for user in users:
+        prompts = _consent_prompts(user)
+        outcome.lost += prompts == 0
+        outcome.doubled += max(0, prompts - 1)
+    outcome.reports = sum(1 for u in users if _consent_prompts(u))
+
+
+async def storage_outage_trial(
+    workdir: Path, db_url: str, seconds: float, citizens: int = 20, redis_url: str | None = None
+) -> Outcome:
+    """A burst of /start while the database is away for `seconds` (SQLite: the file locked by another
+    connection; PostgreSQL: its connections cut by a proxy). Nothing may be lost, nothing doubled,
+    and the process must not exit; recovery is the time from storage's return to the last answer."""
+    outcome = Outcome(f"database away {seconds:.0f} s", citizens)
+    sqlite = db_url.startswith("sqlite")
+    target = urlsplit(db_url)
+    async with contextlib.AsyncExitStack() as stack:
+        proxy: TcpProxy | None = None
+        url = db_url
+        if not sqlite:
+            proxy = await stack.enter_async_context(TcpProxy("127.0.0.1", target.port or 5432))
+            url = proxy.url(db_url)
+        bot = await stack.enter_async_context(webhook_bot(workdir, url, redis_url=redis_url))
+        lock: sqlite3.Connection | None = None
+        if sqlite:
+            lock = sqlite3.connect(db_url.split("///", 1)[1], timeout=10)
+            lock.execute("BEGIN EXCLUSIVE")
+        else:
+            assert proxy is not None
+            proxy.cut()
+        users = [bot.server.user(8000 + i) for i in range(citizens)]
+        for user in users:
+            await user.send_command("/start")
+        await asyncio.sleep(seconds / 2)
+        if not sqlite:
+            health = await bot.process.health()
+            outcome.phases.append(f"healthz {health} while away")
+        await asyncio.sleep(seconds / 2)
+        if lock is not None:
+            lock.rollback()
+            lock.close()
+        if proxy is not None:
+            proxy.restore()
+        started = time.monotonic()
+        await _answer_each_start(users, outcome, within=STEP_WAIT)
+        outcome.recovery_seconds = time.monotonic() - started
+        assert bot.process.process is not None
+        if bot.process.process.returncode is not None:
+            outcome.phases.append(f"the bot exited with {bot.process.process.returncode}")
+    return outcome
+
+
+async def redis_outage_trial(
+    workdir: Path, db_url: str, redis_url: str, seconds: float, citizens: int = 5
+) -> Outcome:
+    """Citizens mid-dialog while Redis (dialog state, locks) is cut for `seconds`: updates that need
+    state wait in the SQL queue (fail closed) and are answered once Redis is back; nothing lost."""
+    outcome = Outcome(f"Redis away {seconds:.0f} s", citizens)
+    target = urlsplit(redis_url)
+    async with (
+        TcpProxy("127.0.0.1", target.port or 6379) as proxy,
+        webhook_bot(workdir, db_url, redis_url=proxy.url(redis_url)) as bot,
+    ):
+        users = [bot.server.user(8500 + i) for i in range(citizens)]
+        for user in users:
+            await _step(user, lambda u=user: u.send_command("/start"), "Согласен")
+            await _step(user, lambda u=user: u.press("✅ Согласен(на)"), "Сообщить о проблеме")
+            await _step(user, lambda u=user: u.press("📝 Сообщить о проблеме"), "Опишите")
+        proxy.cut()
+        for user in users:
+            await user.send_text(HEATING)
+        await asyncio.sleep(seconds / 2)
+        outcome.phases.append(f"healthz {await bot.process.health()} while away")
+        await asyncio.sleep(seconds / 2)
+        proxy.restore()
+        started = time.monotonic()
+        for user in users:
+            try:
+                await until(
+                    lambda u=user: any("Без фото" in b for m in u.messages() for b in m.inline_buttons)
+                )
+            except AssertionError:
+                outcome.lost += 1
+        outcome.recovery_seconds = time.monotonic() - started
+        for user in users:
+            asks = sum(1 for m in user.messages() if any("Без фото" in b for b in m.inline_buttons))
+            outcome.doubled += max(0, asks - 1)
+    return outcome
+
+
+async def duplicate_trial(
+    workdir: Path, db_url: str, redis_url: str, citizens: int = 10, seed: int = 0
+) -> Outcome:
+    """Two webhook processes and a worker (PostgreSQL + Redis); every update is delivered 2–5 times
+    at once to both: each must be handled once."""
+    outcome = Outcome("same update 2-5x to two processes", citizens)
+    rng = random.Random(seed)
+    async with FakeTelegramServer() as server:
+        env = bot_env(db_url, server.token, server.base_url, redis_url=redis_url)
+        webs = [
+            BotProcess(env, ("--webhook", "--role", "web"), free_port(), workdir, workdir / f"web{n}.log")
+            for n in (1, 2)
+        ]
+        worker = BotProcess(
+            env, ("--webhook", "--role", "worker"), free_port(), workdir, workdir / "worker.log"
+        )
+        async with fleet(*webs, worker):
+            server.deliver_via_webhook(webs[0].webhook_url, WEBHOOK_SECRET)
+            users = [server.user(9000 + i) for i in range(citizens)]
+            ids = [await user.send_command("/start") for user in users]
+            urls = [web.webhook_url for web in webs]
+            await asyncio.gather(*(server.redeliver(i, times=rng.randint(2, 5), urls=urls) for i in ids))
+            started = time.monotonic()
+            await _answer_each_start(users, outcome, within=30)
+            outcome.recovery_seconds = time.monotonic() - started
+            # Late duplicates would show as second prompts: give them time to appear.
+            await asyncio.sleep(1.0)
+            outcome.doubled = sum(max(0, _consent_prompts(u) - 1) for u in users)
+    return outcome
