@@ -121,7 +121,7 @@ async def test_raw_events_by_callback_and_by_long_poll(server: FakeVkServer) -> 
         await api.http_client.close()
     server.push_raw_event({"type": "message_new", "object": {"message": {"text": 1}}})
     async with aiohttp.ClientSession() as session:
-        query = {"act": "a_check", "key": lp.key, "ts": lp.ts, "wait": 0}
+        query = {"act": "a_check", "key": str(lp.key), "ts": str(lp.ts), "wait": "0"}
         async with session.get(lp.server, params=query) as response:
             batch = await response.json(content_type=None)
         assert batch["updates"] == [{"type": "message_new", "object": {"message": {"text": 1}}}]
