@@ -60,8 +60,8 @@ async def _kills(trials: int, citizens: int) -> tuple[Outcome, collections.Count
             outcome = await kill_trial(Path(workdir), url, phases[trial % len(phases)], citizens, seed=trial)
         total.merge(outcome)
         print(
-            f"  kill {trial + 1}/{trials}: {outcome.phases[0]:<14} lost {outcome.lost} doubled {outcome.doubled}"
-            f" recovered in {outcome.recovery_seconds:.1f} s",
+            f"  kill {trial + 1}/{trials}: {outcome.phases[0]:<14} lost {outcome.lost}"
+            f" doubled {outcome.doubled} recovered in {outcome.recovery_seconds:.1f} s",
             flush=True,
         )
     return total, collections.Counter(total.phases)
