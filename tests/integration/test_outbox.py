@@ -338,6 +338,24 @@ async def test_per_target_order_is_kept(db: Database, clock: ManualClock) -> Non
     assert messenger.keys() == ["a1", "b1", "b2", "a1", "a2", "a3"]
 
 
+async def test_a_chat_waiting_with_a_long_queue_holds_up_no_one_else(
+    db: Database, clock: ManualClock
+) -> None:
+    # More rows to one waiting chat than a claim takes: they must not fill every later claim.
+    messenger = ScriptedMessenger(script={"a0": [RetryAfter(30)]})
+    for n in range(10):
+        await put(db, clock, f"a{n}", target="1")
+    await put(db, clock, "b0", target="2")
+    worker = OutboxWorker(db, {"tg": messenger}, clock, batch=5)
+    assert await worker.run_once() == 1  # a0 waits 30 s; the four claimed behind it are given back
+    assert await worker.run_once() == 1
+    assert messenger.keys() == ["a0", "b0"]
+    clock.advance(timedelta(seconds=30))
+    for _ in range(3):
+        await worker.run_once()
+    assert messenger.keys() == ["a0", "b0", *(f"a{n}" for n in range(10))]
+
+
 async def test_worker_killed_mid_send_resends_after_lease(db: Database, clock: ManualClock) -> None:
     class Killed(BaseException):
         """The process dies mid-send: nothing catches it."""
