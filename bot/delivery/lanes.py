@@ -155,7 +155,7 @@ class Lanes:
         finally:
             left = self._end(job)
         # Not on cancellation: a stopping worker has already given back what had not started.
-        await self.give_back(left)
+        await self._give_back(left)
         if self._nudge is not None and (left or job.conversation):
             # Rows to this target are due (given back, or queued behind it meanwhile): claim them now.
             self._nudge.set()
@@ -228,7 +228,7 @@ class Lanes:
         job.sending = []
         return left
 
-    async def give_back(self, rows: Sequence[Leased]) -> None:
+    async def _give_back(self, rows: Sequence[Leased]) -> None:
         """Rows leased but not sent are due again at once, not only when their lease ends."""
         by_lease: dict[datetime, list[int]] = {}
         for item in rows:
@@ -254,7 +254,7 @@ class Lanes:
         self._left(len(left))
         self._ids.difference_update(item.delivery.id for item in left)
         if left:
-            await self.give_back(left)
+            await self._give_back(left)
         tasks = [job.task for job in self._running if job.task is not None]
         if not tasks:
             return
