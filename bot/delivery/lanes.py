@@ -97,6 +97,11 @@ class Lanes:
         """Rows claimed whose send has not started yet."""
         return self._unstarted
 
+    @property
+    def in_flight(self) -> int:
+        """Rows claimed and not yet recorded: waiting in a lane, or being sent."""
+        return len(self._ids)
+
     def add(self, deliveries: Sequence[Delivery], lease_until: datetime) -> None:
         """Rows one claim leased (in id order): each joins its target's lane, or starts one."""
         chains: dict[Key, list[Leased]] = {}

@@ -72,6 +72,14 @@ class OutboxWorker:
         self._notices: NoticePolicy = notices or NoNotices()
         # Set by wake() and by lanes with news (room for a batch, rows due again): claim now.
         self._nudge = asyncio.Event()
+        # The lanes of `run` and of any `run_once` going on, and rows claimed not yet in lanes.
+        self._live: set[Lanes] = set()
+        self._undispatched = 0
+
+    @property
+    def in_flight(self) -> int:
+        """Rows this worker has claimed and not yet recorded (being sent, or waiting in a lane)."""
+        return self._undispatched + sum(lanes.in_flight for lanes in self._live)
 
     def messenger(self, platform: str) -> Messenger:
         """The messenger this worker sends `platform`'s rows through."""
@@ -92,29 +100,41 @@ class OutboxWorker:
         On stop, rows claimed but not started are given back at once, sends in flight get
         `stop_grace` seconds to finish and be recorded, and any still running then are cancelled.
         """
-        async with asyncio.TaskGroup() as group:
-            lanes = self._lanes(group, nudge=self._nudge)
-            try:
-                await self._claim_continuously(stop, lanes)
-            finally:
-                await lanes.close(self._stop_grace)
+        group = asyncio.TaskGroup()
+        lanes = self._lanes(group, nudge=self._nudge)
+        try:
+            async with group:
+                try:
+                    await self._claim_continuously(stop, lanes)
+                finally:
+                    await lanes.close(self._stop_grace)
+        finally:
+            self._live.discard(lanes)
 
     async def run_once(self) -> int:
         """One pass: claim due rows in id order, deliver them, record outcomes; returns rows handled.
 
-        For tests and scripts, not beside `run` on the same worker: it waits for every lane it starts.
+        It waits for every lane it starts. Beside `run` it is one more claimer, like a second
+        worker: the rows run's lanes hold are leased, so it does not take them.
         """
         claim = await self._claim_due()
-        async with asyncio.TaskGroup() as group:
-            lanes = self._lanes(group)
-            held = await self._dispatch(claim, lanes)
+        group = asyncio.TaskGroup()
+        lanes = self._lanes(group)
+        try:
+            async with group:
+                held = await self._dispatch(claim, lanes)
+        finally:
+            self._live.discard(lanes)
         return claim.handled + held + lanes.settled
 
     def _lanes(self, group: asyncio.TaskGroup, nudge: asyncio.Event | None = None) -> Lanes:
+        """Lanes whose jobs run in `group` (entered before the first row is added), counted in in_flight."""
         slots = Slots(self._concurrency, spare=self._concurrency, slow_after=self._slow_after)
-        return Lanes(
+        lanes = Lanes(
             group, self._messengers, self._recorder, self._clock, slots, room=self._batch, nudge=nudge
         )
+        self._live.add(lanes)
+        return lanes
 
     async def _claim_continuously(self, stop: asyncio.Event, lanes: Lanes) -> None:
         while not stop.is_set():
@@ -161,14 +181,18 @@ class OutboxWorker:
         now = self._clock.now()
         lease_until = now + LEASE
         deliveries, handled = await self._claim(now, lease_until, with_notices=with_notices)
+        self._undispatched += len(deliveries)
         return Claim(deliveries, handled, lease_until)
 
     async def _dispatch(self, claim: Claim, lanes: Lanes) -> int:
         """Hand a claim's rows to the lanes; returns how many the notice policy held back."""
         if not claim.deliveries:
             return 0
-        deliveries, held = await self._hold(claim.deliveries, self._clock.now())
-        lanes.add(deliveries, claim.lease_until)
+        try:
+            deliveries, held = await self._hold(claim.deliveries, self._clock.now())
+            lanes.add(deliveries, claim.lease_until)
+        finally:
+            self._undispatched -= len(claim.deliveries)
         return held
 
     async def _hold(self, deliveries: list[Delivery], now: datetime) -> tuple[list[Delivery], int]:

@@ -306,3 +306,27 @@ async def test_a_database_error_while_recording_stops_nothing_and_loses_nothing(
     await stopped(worker, stop, running)
     assert not running.exception() and failures == 1
     assert set((await statuses(db)).values()) == {"sent"}
+
+
+async def test_in_flight_counts_what_is_claimed_and_not_yet_recorded(
+    db: Database, clock: ManualClock
+) -> None:
+    chats = PacedChats()
+    for n in range(3):
+        await follow_up(db, clock, n)
+    worker = OutboxWorker(db, {"tg": chats}, clock, idle_seconds=0.05)
+    assert worker.in_flight == 0
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    await chats.until(lambda: len(chats.started) == 1)
+    assert worker.in_flight == 3  # one being sent, two behind it in its lane
+    for _ in range(3):
+        chats.pacer.release()
+    await chats.until(lambda: len(chats.sent) == 3)
+    for _ in range(500):
+        if worker.in_flight == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert worker.in_flight == 0
+    assert set((await statuses(db)).values()) == {"sent"}
+    await stopped(worker, stop, running)
