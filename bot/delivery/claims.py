@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.delivery.outbox import DEAD, ERROR_LIMIT, KINDS, PENDING, UNREACHABLE, Kind, recipient_id
 from bot.delivery.ports import Delivery, NoticePolicy
@@ -22,8 +23,12 @@ async def claim_rows(
     batch: int,
     now: datetime,
     lease_until: datetime,
+    with_notices: bool = True,
 ) -> tuple[list[Delivery], int]:
-    """Lease the due rows this worker may send now; rows for unreachable citizens die here."""
+    """Lease the due rows this worker may send now; rows for unreachable citizens die here.
+
+    Without `with_notices` only conversation rows are taken (the worker has notice rows enough).
+    """
     async with db.session() as session:
         due = select(OutboxMessage).where(
             OutboxMessage.status == PENDING,
@@ -37,10 +42,12 @@ async def claim_rows(
         # report must not queue behind a notice to 100,000 people.
         rows = list(
             await session.scalars(
-                due.where(OutboxMessage.notice_id.is_(None)).order_by(OutboxMessage.id).limit(batch)
+                due.where(OutboxMessage.notice_id.is_(None), ~_held_up(now))
+                .order_by(OutboxMessage.id)
+                .limit(batch)
             )
         )
-        if len(rows) < batch:
+        if with_notices and len(rows) < batch:
             notice_rows = due.where(OutboxMessage.notice_id.is_not(None)).order_by(OutboxMessage.id)
             rows += await session.scalars(notice_rows.limit(batch - len(rows)))
         if not rows:
@@ -92,6 +99,23 @@ async def claim_rows(
             if row.id in leased
         ]
     return deliveries, len(dead)
+
+
+def _held_up(now: datetime) -> ColumnElement[bool]:
+    """An earlier conversation row to the same target is not due: being sent (leased) or waiting.
+
+    Such rows cannot go before it; left out of the claim, they do not fill the batch either, so
+    one chat paced or under flood control with many rows queued holds up no one else's.
+    """
+    earlier = aliased(OutboxMessage)
+    return exists().where(
+        earlier.platform == OutboxMessage.platform,
+        earlier.target == OutboxMessage.target,
+        earlier.status == PENDING,
+        earlier.notice_id.is_(None),
+        earlier.id < OutboxMessage.id,
+        earlier.next_attempt_at > now,
+    )
 
 
 async def unreachable_rows(session: AsyncSession, rows: list[OutboxMessage]) -> dict[int, str]:

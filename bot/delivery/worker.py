@@ -1,7 +1,10 @@
 """The outbox worker: claims due rows, delivers them through the platform's messenger, records outcomes.
 
-Delivery is at least once: a worker killed mid-send leaves its rows leased, and they are sent again
-once the lease runs out. Sends to one recipient stay in order; sends to different ones overlap.
+Delivery is continuous: claimed rows go into lanes (`bot.delivery.lanes`), one per recipient, each
+sending its rows in order on its own task, and the worker claims the next due rows while lanes are
+still sending. A recipient that is slow (a group chat paced at 20 messages a minute, a chat under
+flood control) holds only its own lane. Delivery is at least once: a worker killed mid-send leaves
+its rows leased, and they are sent again once the lease runs out.
 """
 
 from __future__ import annotations
@@ -16,18 +19,11 @@ from sqlalchemy import update
 
 from bot.core.clock import Clock
 from bot.delivery.claims import claim_rows
-from bot.delivery.outbox import LEASE, LEASE_MARGIN
-from bot.delivery.ports import (
-    Delivery,
-    Failed,
-    Messenger,
-    NoNotices,
-    NoticePolicy,
-    OnUnreachable,
-    Outcome,
-    Sent,
-)
+from bot.delivery.lanes import Lanes
+from bot.delivery.outbox import LEASE
+from bot.delivery.ports import Delivery, Messenger, NoNotices, NoticePolicy, OnUnreachable
 from bot.delivery.records import OutcomeRecorder
+from bot.delivery.slots import Slots
 from storage.db import TRANSIENT_ERRORS, Database
 from storage.models import OutboxMessage
 
@@ -36,7 +32,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Claim:
-    """Rows one pass leased (until `lease_until`), and how many it settled without sending."""
+    """Rows one claim leased (until `lease_until`), and how many it settled without sending."""
 
     deliveries: list[Delivery]
     handled: int
@@ -58,6 +54,8 @@ class OutboxWorker:
         on_unreachable: OnUnreachable | None = None,
         concurrency: int = 32,
         notices: NoticePolicy | None = None,
+        slow_after: float = 2.0,
+        stop_grace: float = 5.0,
     ) -> None:
         self._db = db
         self._messengers = dict(messengers)
@@ -66,176 +64,136 @@ class OutboxWorker:
         self._idle_seconds = idle_seconds
         self._recorder = OutcomeRecorder(db, clock, max_attempts, on_unreachable)
         # Sends to different recipients overlap (network latency would cap a sequential sender far
-        # below the platform's rate); sends to one recipient stay in order.
+        # below the platform's rate); sends to one recipient stay in order. A send slower than
+        # `slow_after` seconds is waiting for its own recipient and lends its slot (see slots.py).
         self._concurrency = concurrency
+        self._slow_after = slow_after
+        self._stop_grace = stop_grace
         self._notices: NoticePolicy = notices or NoNotices()
-        self._wake = asyncio.Event()
-        self._in_flight = 0
+        # Set by wake() and by lanes with news (room for a batch, rows due again): claim now.
+        self._nudge = asyncio.Event()
+        # The lanes of `run` and of any `run_once` going on, and rows claimed not yet in lanes.
+        self._live: set[Lanes] = set()
+        self._undispatched = 0
 
     @property
     def in_flight(self) -> int:
-        """Rows this worker has claimed and not yet recorded (being sent, or claimed ahead)."""
-        return self._in_flight
-
-    def wake(self) -> None:
-        """A row was just queued in this process: look now instead of at the next idle poll."""
-        self._wake.set()
+        """Rows this worker has claimed and not yet recorded (being sent, or waiting in a lane)."""
+        return self._undispatched + sum(lanes.in_flight for lanes in self._live)
 
     def messenger(self, platform: str) -> Messenger:
         """The messenger this worker sends `platform`'s rows through."""
         return self._messengers[platform]
 
+    def wake(self) -> None:
+        """Claim now instead of at the next poll: a row was just queued in this process.
+
+        Call it once the transaction that queued the row has committed (a claim before that does not
+        see it), from the event loop the worker runs in. Rows written by other processes are still
+        found by the poll every `idle_seconds`.
+        """
+        self._nudge.set()
+
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until `stop` is set; a briefly unavailable database is waited out, never fatal."""
-        ahead: asyncio.Task[Claim] | None = None
+        """Deliver until `stop` is set; a briefly unavailable database is waited out, never fatal.
+
+        On stop, rows claimed but not started are given back at once, sends in flight get
+        `stop_grace` seconds to finish and be recorded, and any still running then are cancelled.
+        """
+        group = asyncio.TaskGroup()
+        lanes = self._lanes(group, nudge=self._nudge)
         try:
-            while not stop.is_set():
+            async with group:
                 try:
-                    task, ahead = ahead, None
-                    claim = await task if task is not None else await self._claim_due()
-                    if claim.deliveries:
-                        # The next rows are claimed while these go out: the platform's rate budget
-                        # is not left idle while the database works (thousands of notice rows a pass).
-                        ahead = asyncio.create_task(self._claim_due(), name="outbox-claim-ahead")
-                    handled = await self._deliver_claim(claim)
-                except TRANSIENT_ERRORS as error:
-                    log.warning("outbox: database unavailable (%s); retrying", error)
-                    handled = 0
-                except ExceptionGroup as group:
-                    # Sends run in a task group: a database outage while recording arrives wrapped.
-                    transient, rest = group.split(lambda error: isinstance(error, TRANSIENT_ERRORS))
-                    if rest is not None:
-                        log.exception("outbox: delivery pass failed", exc_info=rest)
-                    elif transient is not None:
-                        log.warning("outbox: database unavailable (%s); retrying", transient.exceptions[0])
-                    handled = 0
-                except Exception:
-                    # A bug in one message must not stop every later message; its lease lets it retry.
-                    log.exception("outbox: delivery pass failed")
-                    handled = 0
-                if handled == 0 and ahead is None:
-                    await self._idle(stop)
+                    await self._claim_continuously(stop, lanes)
+                finally:
+                    await lanes.close(self._stop_grace)
         finally:
-            if ahead is not None:
-                await self._give_back(ahead)
-
-    async def _idle(self, stop: asyncio.Event) -> None:
-        """Until the idle poll, a wake-up or stop."""
-        if self._wake.is_set():
-            self._wake.clear()
-            return
-        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
-        await asyncio.wait(waiters, timeout=self._idle_seconds, return_when=asyncio.FIRST_COMPLETED)
-        for waiter in waiters:
-            waiter.cancel()
-        self._wake.clear()
-
-    async def _give_back(self, ahead: asyncio.Task[Claim]) -> None:
-        """Rows claimed ahead but never sent are due again at once, not only when their lease ends."""
-        try:
-            claim = await ahead
-            self._in_flight -= len(claim.deliveries)
-            if claim.deliveries:
-                await self._recorder.release([d.id for d in claim.deliveries], claim.lease_until)
-        except Exception as error:
-            # Their lease runs out and the next worker takes them: late, not lost.
-            log.warning("outbox: could not give back rows claimed ahead (%s)", error)
+            self._live.discard(lanes)
 
     async def run_once(self) -> int:
-        """One pass: claim due rows in id order, deliver them, record outcomes; returns rows handled."""
-        return await self._deliver_claim(await self._claim_due())
+        """One pass: claim due rows in id order, deliver them, record outcomes; returns rows handled.
 
-    async def _claim_due(self) -> Claim:
+        It waits for every lane it starts. Beside `run` it is one more claimer, like a second
+        worker: the rows run's lanes hold are leased, so it does not take them.
+        """
+        claim = await self._claim_due()
+        group = asyncio.TaskGroup()
+        lanes = self._lanes(group)
+        try:
+            async with group:
+                held = await self._dispatch(claim, lanes)
+        finally:
+            self._live.discard(lanes)
+        return claim.handled + held + lanes.settled
+
+    def _lanes(self, group: asyncio.TaskGroup, nudge: asyncio.Event | None = None) -> Lanes:
+        """Lanes whose jobs run in `group` (entered before the first row is added), counted in in_flight."""
+        slots = Slots(self._concurrency, spare=self._concurrency, slow_after=self._slow_after)
+        lanes = Lanes(
+            group, self._messengers, self._recorder, self._clock, slots, room=self._batch, nudge=nudge
+        )
+        self._live.add(lanes)
+        return lanes
+
+    async def _claim_continuously(self, stop: asyncio.Event, lanes: Lanes) -> None:
+        while not stop.is_set():
+            self._nudge.clear()
+            try:
+                more = await self._claim_into(lanes)
+            except TRANSIENT_ERRORS as error:
+                log.warning("outbox: database unavailable (%s); retrying", error)
+                await self._pause(stop, nudged=False)
+                continue
+            except Exception:
+                # A bug in one row must not stop every later row; its lease lets it retry.
+                log.exception("outbox: claiming failed")
+                await self._pause(stop, nudged=False)
+                continue
+            if not more:
+                await self._pause(stop, nudged=True)
+
+    async def _claim_into(self, lanes: Lanes) -> bool:
+        """Claim what there is room for into the lanes; whether to claim again at once.
+
+        About one batch of rows waits for a send slot, claimed while the lanes send the rows before
+        them, so the rate budget is not left idle while the database works. Answers and statuses
+        are claimed up to a second batch beyond that: one never waits for a notice's backlog.
+        """
+        if lanes.unstarted >= 2 * self._batch:
+            return False
+        claim = await self._claim_due(with_notices=lanes.unstarted < self._batch)
+        await self._dispatch(claim, lanes)
+        return bool(claim.deliveries or claim.handled) and lanes.unstarted < 2 * self._batch
+
+    async def _pause(self, stop: asyncio.Event, *, nudged: bool) -> None:
+        """Wait for `stop` or `idle_seconds`, and with `nudged` also for wake() or news from the lanes."""
+        waits = [asyncio.ensure_future(stop.wait())]
+        if nudged:
+            waits.append(asyncio.ensure_future(self._nudge.wait()))
+        try:
+            await asyncio.wait(waits, timeout=self._idle_seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+
+    async def _claim_due(self, *, with_notices: bool = True) -> Claim:
         now = self._clock.now()
         lease_until = now + LEASE
-        deliveries, handled = await self._claim(now, lease_until)
-        self._in_flight += len(deliveries)
+        deliveries, handled = await self._claim(now, lease_until, with_notices=with_notices)
+        self._undispatched += len(deliveries)
         return Claim(deliveries, handled, lease_until)
 
-    async def _deliver_claim(self, claim: Claim) -> int:
-        """Deliver what one claim leased and record the outcomes; returns rows handled."""
-        try:
-            return await self._deliver_leased(claim)
-        finally:
-            self._in_flight -= len(claim.deliveries)
-
-    async def _deliver_leased(self, claim: Claim) -> int:
-        lease_until, handled = claim.lease_until, claim.handled
+    async def _dispatch(self, claim: Claim, lanes: Lanes) -> int:
+        """Hand a claim's rows to the lanes; returns how many the notice policy held back."""
         if not claim.deliveries:
-            return handled
-        deliveries, held = await self._hold(claim.deliveries, self._clock.now())
-        chains: dict[tuple[str, str], list[Delivery]] = {}
-        for delivery in deliveries:
-            chains.setdefault((delivery.platform, delivery.target), []).append(delivery)
-        units: list[list[Delivery]] = []
-        batches: dict[tuple[str, int, str], list[Delivery]] = {}
-        for chain in chains.values():
-            first = chain[0]
-            messenger = self._messengers[first.platform]
-            if len(chain) == 1 and first.notice_id is not None and hasattr(messenger, "deliver_many"):
-                lang = str(first.payload.get("lang", ""))
-                batches.setdefault((first.platform, first.notice_id, lang), []).append(first)
-            else:
-                units.append(chain)
-        results: list[tuple[Delivery, Outcome]] = []
-        release: list[int] = []
-        limit = asyncio.Semaphore(self._concurrency)
-
-        async def run_chain(chain: list[Delivery]) -> None:
-            async with limit:
-                for index, delivery in enumerate(chain):
-                    if self._clock.now() >= lease_until - LEASE_MARGIN:
-                        release.extend(d.id for d in chain[index:])
-                        return
-                    outcome = await self._deliver(delivery)
-                    # Recorded at once: a crash can then only repeat the sends still in flight.
-                    await self._recorder.record([(delivery, outcome)])
-                    results.append((delivery, outcome))
-                    if not isinstance(outcome, Sent):
-                        # A later message to this target must wait behind the one that did not go out.
-                        release.extend(d.id for d in chain[index + 1 :])
-                        return
-
-        async def run_batch(group: list[Delivery]) -> None:
-            async with limit:
-                if self._clock.now() >= lease_until - LEASE_MARGIN:
-                    release.extend(d.id for d in group)
-                    return
-                outcomes = list(zip(group, await self._deliver_many(group), strict=True))
-                await self._recorder.record(outcomes)
-                results.extend(outcomes)
-
-        work = [run_chain(chain) for chain in units]
-        for (platform, _notice, _lang), group in batches.items():
-            size = max(1, int(getattr(self._messengers[platform], "batch_limit", 1)))
-            work += [run_batch(group[i : i + size]) for i in range(0, len(group), size)]
-        # A task group: if one send fails hard, the others are cancelled rather than left running.
-        async with asyncio.TaskGroup() as jobs:
-            for job in work:
-                jobs.create_task(job)
-        if release:
-            await self._recorder.release(release, lease_until)
-        return handled + len(results) + held
-
-    async def _deliver(self, delivery: Delivery) -> Outcome:
-        messenger = self._messengers[delivery.platform]
+            return 0
         try:
-            return await messenger.deliver(delivery)
-        except Exception as error:
-            # Messengers map API errors to outcomes; anything else is a bug worth a retry and a log.
-            log.exception("outbox: messenger %s raised on message %s", delivery.platform, delivery.id)
-            return Failed(f"{type(error).__name__}: {error}")
-
-    async def _deliver_many(self, group: list[Delivery]) -> list[Outcome]:
-        messenger = self._messengers[group[0].platform]
-        try:
-            outcomes = list(await messenger.deliver_many(group))  # type: ignore[attr-defined]
-        except Exception as error:
-            log.exception("outbox: messenger %s raised on a batch of %s", group[0].platform, len(group))
-            return [Failed(f"{type(error).__name__}: {error}") for _ in group]
-        if len(outcomes) != len(group):
-            return [Failed("messenger returned a wrong number of outcomes") for _ in group]
-        return outcomes
+            deliveries, held = await self._hold(claim.deliveries, self._clock.now())
+            lanes.add(deliveries, claim.lease_until)
+        finally:
+            self._undispatched -= len(claim.deliveries)
+        return held
 
     async def _hold(self, deliveries: list[Delivery], now: datetime) -> tuple[list[Delivery], int]:
         """Notice rows the policy holds (quiet hours) go back to wait until the moment it names."""
@@ -257,7 +215,9 @@ class OutboxWorker:
                     )
         return ready, sum(len(ids) for ids in held.values())
 
-    async def _claim(self, now: datetime, lease_until: datetime) -> tuple[list[Delivery], int]:
+    async def _claim(
+        self, now: datetime, lease_until: datetime, *, with_notices: bool = True
+    ) -> tuple[list[Delivery], int]:
         """Lease the due rows this worker may send now; rows for unreachable citizens die here."""
         return await claim_rows(
             self._db,
@@ -266,4 +226,5 @@ class OutboxWorker:
             batch=self._batch,
             now=now,
             lease_until=lease_until,
+            with_notices=with_notices,
         )

@@ -338,6 +338,24 @@ async def test_per_target_order_is_kept(db: Database, clock: ManualClock) -> Non
     assert messenger.keys() == ["a1", "b1", "b2", "a1", "a2", "a3"]
 
 
+async def test_a_chat_waiting_with_a_long_queue_holds_up_no_one_else(
+    db: Database, clock: ManualClock
+) -> None:
+    # More rows to one waiting chat than a claim takes: they must not fill every later claim.
+    messenger = ScriptedMessenger(script={"a0": [RetryAfter(30)]})
+    for n in range(10):
+        await put(db, clock, f"a{n}", target="1")
+    await put(db, clock, "b0", target="2")
+    worker = OutboxWorker(db, {"tg": messenger}, clock, batch=5)
+    assert await worker.run_once() == 1  # a0 waits 30 s; the four claimed behind it are given back
+    assert await worker.run_once() == 1
+    assert messenger.keys() == ["a0", "b0"]
+    clock.advance(timedelta(seconds=30))
+    for _ in range(3):
+        await worker.run_once()
+    assert messenger.keys() == ["a0", "b0", *(f"a{n}" for n in range(10))]
+
+
 async def test_worker_killed_mid_send_resends_after_lease(db: Database, clock: ManualClock) -> None:
     class Killed(BaseException):
         """The process dies mid-send: nothing catches it."""
@@ -376,38 +394,66 @@ async def test_two_workers_never_take_the_same_row(db: Database, clock: ManualCl
     assert sorted(keys) == sorted(f"m{n}" for n in range(20))
 
 
-async def test_run_loop_claims_ahead_and_gives_back_what_it_did_not_send(
+async def test_stopping_gives_back_what_did_not_start_and_lets_the_send_in_flight_finish(
     db: Database, clock: ManualClock
 ) -> None:
-    # While "a" goes out the loop already claims "b" (another chat); stopping right then must give
-    # "b" back at once rather than leave it leased for a minute.
+    # One send slot: "a" is being sent while "b" (another chat) waits for the slot. Stopping right
+    # then must give "b" back at once rather than leave it leased for a minute, and let "a" finish
+    # and be recorded.
     stop = asyncio.Event()
-    claimed_ahead = asyncio.Event()
+    sending = asyncio.Event()
+    may_finish = asyncio.Event()
 
-    class StopAfterFirst(ScriptedMessenger):
+    class Held(ScriptedMessenger):
         async def deliver(self, delivery: Delivery) -> Outcome:
-            await asyncio.wait_for(claimed_ahead.wait(), timeout=5)
-            stop.set()
+            sending.set()
+            await may_finish.wait()
             return await super().deliver(delivery)
 
-    messenger = StopAfterFirst()
-    worker = OutboxWorker(db, {"tg": messenger}, clock, batch=1, idle_seconds=0.01)
-    real = worker._claim
-
-    async def watched(now: datetime, lease_until: datetime) -> tuple[list[Delivery], int]:
-        claimed = await real(now, lease_until)
-        if [d.key for d in claimed[0]] == ["b"]:
-            claimed_ahead.set()
-        return claimed
-
-    worker._claim = watched  # type: ignore[method-assign]
+    messenger = Held()
+    worker = OutboxWorker(db, {"tg": messenger}, clock, concurrency=1, idle_seconds=0.01, stop_grace=60)
     await put(db, clock, "a")
     await put(db, clock, "b", target="2002")
-    await asyncio.wait_for(worker.run(stop), timeout=10)
-    assert messenger.keys() == ["a"]
+    running = asyncio.create_task(worker.run(stop))
+    await asyncio.wait_for(sending.wait(), timeout=10)
+    stop.set()
     left = await row(db, "b")
+    for _ in range(500):
+        if left.next_attempt_at <= clock.now():
+            break
+        await asyncio.sleep(0.01)
+        left = await row(db, "b")
     assert left.status == "pending" and left.next_attempt_at <= clock.now()
+    assert not running.done()  # still waiting for "a"
+    may_finish.set()
+    await asyncio.wait_for(running, timeout=10)
+    assert messenger.keys() == ["a"] and (await row(db, "a")).status == "sent"
     assert await worker.run_once() == 1 and messenger.keys() == ["a", "b"]
+
+
+async def test_a_send_still_running_after_the_grace_is_cancelled_and_stays_leased(
+    db: Database, clock: ManualClock
+) -> None:
+    stop = asyncio.Event()
+    sending = asyncio.Event()
+
+    class Hanging:
+        platform = "tg"
+
+        async def deliver(self, delivery: Delivery) -> Outcome:
+            sending.set()
+            await asyncio.Event().wait()
+            raise AssertionError("unreachable")
+
+    worker = OutboxWorker(db, {"tg": Hanging()}, clock, stop_grace=0.01)
+    await put(db, clock, "a")
+    running = asyncio.create_task(worker.run(stop))
+    await asyncio.wait_for(sending.wait(), timeout=10)
+    stop.set()
+    await asyncio.wait_for(running, timeout=10)
+    # It may have reached the chat: it goes again only when its lease runs out, as after a crash.
+    stored = await row(db, "a")
+    assert stored.status == "pending" and stored.next_attempt_at > clock.now()
 
 
 async def test_run_loop_survives_database_errors_and_stops(db: Database, clock: ManualClock) -> None:
@@ -416,12 +462,12 @@ async def test_run_loop_survives_database_errors_and_stops(db: Database, clock: 
     calls = 0
     real = worker._claim_due
 
-    async def flaky() -> Claim:
+    async def flaky(*, with_notices: bool = True) -> Claim:
         nonlocal calls
         calls += 1
         if calls == 1:
             raise ConnectionError("database went away")
-        return await real()
+        return await real(with_notices=with_notices)
 
     worker._claim_due = flaky  # type: ignore[method-assign]
     await put(db, clock, "a")
