@@ -177,6 +177,7 @@ class Lanes:
                 job.sending = [item]
                 self._left(1)
                 outcome = await self._deliver(item.delivery)
+                turn.answered()
                 # Recorded at once: a crash can then only repeat the sends still in flight.
                 await self._recorder.record([(item.delivery, outcome)])
                 self._settle(job)
@@ -198,6 +199,7 @@ class Lanes:
             self._left(len(job.sending))
             deliveries = [item.delivery for item in job.sending]
             outcomes = await self._deliver_many(deliveries)
+            turn.answered()
             await self._recorder.record(list(zip(deliveries, outcomes, strict=True)))
             self._settle(job)
         finally:

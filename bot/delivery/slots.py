@@ -96,6 +96,11 @@ class Turn:
         if self._state == "holding" and self._slots._lend():
             self._state = "lent"
 
+    def answered(self) -> None:
+        """The messenger has answered: what follows (the record) is the database's time, not the
+        recipient's, and lends nothing; slots lent while the database is slow would only add writers."""
+        self._timer.cancel()
+
     def done(self) -> None:
         """The send and its record are over: the slot goes to the next waiter (once)."""
         self._timer.cancel()

@@ -90,3 +90,20 @@ async def test_a_waiter_cancelled_as_it_is_handed_a_slot_passes_it_on() -> None:
     turn = await asyncio.wait_for(behind, timeout=1)
     assert turn is not None
     turn.done()
+
+
+async def test_recording_after_the_answer_lends_nothing() -> None:
+    # Past the messenger's answer, time is the database's: lending then would only add writers.
+    slots = Slots(1, spare=1, slow_after=0)
+    turn = await slots.take(urgent=True)
+    assert turn is not None
+    turn.answered()
+    await settle()
+    assert slots.slow == 0
+    waiting = asyncio.create_task(slots.take(urgent=True))
+    await settle()
+    assert not waiting.done()
+    turn.done()
+    second = await asyncio.wait_for(waiting, timeout=1)
+    assert second is not None
+    second.done()
