@@ -38,6 +38,8 @@ unit: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/classify.py
 	$(PY) bench/notices.py
+	$(PY) bench/lanes.py
+	$(PY) bench/faults.py
 
 model: $(STAMP)
 	$(PY) -m bot.classify.build
