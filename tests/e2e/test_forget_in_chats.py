@@ -13,7 +13,7 @@ from bot.sandbox.telegram import FakeTelegramServer, FakeUser
 from bot.services.chats import bind_chat
 from storage.models import Base, Report, ReportThread
 from tests.harness.reports import file_report
-from tests.harness.telegram import running
+from tests.harness.telegram import deliver_all, running
 from tests.harness.telegram import wire_on_clock as wire
 
 EMAIL = "ivan.petrov@example.com"
@@ -36,13 +36,6 @@ async def dump(app: App) -> str:
             for row in await session.execute(select(table)):
                 lines.append(f"{table.name}: {tuple(str(value) for value in row)}")
     return "\n".join(lines)
-
-
-async def deliver_all(worker: Any) -> None:
-    for _ in range(20):
-        if await worker.run_once() == 0:
-            return
-    raise AssertionError("the outbox did not drain")
 
 
 async def test_forget_leaves_no_trace_on_the_card_or_in_storage(database_url: str, app_factory: Any) -> None:

@@ -39,17 +39,6 @@ HEATING = "В доме по улице Малышева, 30 неделю нет 
 EKB = (56.8389, 60.6057)
 
 
-async def drain(*workers: OutboxWorker) -> None:
-    """Run the outboxes until nothing is due (bounded)."""
-    for _ in range(30):
-        handled = 0
-        for worker in workers:
-            handled += await worker.run_once()
-        if handled == 0:
-            return
-    raise AssertionError("the outbox did not drain")
-
-
 async def file_report(citizen: VkCitizen) -> str:
     await citizen.command("/start")
     await citizen.press("✅ Согласен(на)")
@@ -79,12 +68,11 @@ async def test_vk_citizen_and_telegram_operators(database_url: str, app_factory:
             running(tg, app, dispatcher, bot, tg_worker),
             vk_long_poll(app, vk_server, photo_bot=bot) as chat,
         ):
-            vk_worker = chat.worker()
             await ops.send_text(admin, f"/bind {body_id}")
             await ops.replies()
             citizen = chat.citizen(1)
             assert "принято" in await file_report(citizen)
-            await drain(tg_worker, vk_worker)
+            await settled(app)
 
             async with app.db.session() as session:
                 report = await session.scalar(select(Report))
@@ -99,12 +87,12 @@ async def test_vk_citizen_and_telegram_operators(database_url: str, app_factory:
 
             await ops.press(admin, "🙋 Взять в работу", message_thread_id=thread.thread_id)
             await ops.replies()
-            await drain(tg_worker, vk_worker)
+            await settled(app)
             assert any("в работе" in m.text for m in await citizen.user.replies())
 
             # The citizen writes more: it reaches the topic, marked as coming from VK.
             assert "Передал" in await citizen.say("Квартира 12, третий этаж")
-            await drain(tg_worker, vk_worker)
+            await settled(app)
             relayed = [m.text or "" for m in ops.messages(thread.thread_id)]
             assert any("Квартира 12" in t for t in relayed)
             assert any("Гражданин (ВКонтакте)" in t for t in relayed)
@@ -118,7 +106,7 @@ async def test_vk_citizen_and_telegram_operators(database_url: str, app_factory:
                 data=b"\xff\xd8\xff\xe0operator-photo",
             )
             await asyncio.sleep(0.5)
-            await drain(tg_worker, vk_worker)
+            await settled(app)
             with_photo = [m for m in vk_server.messages_to(citizen.user.user_id) if m.attachments]
             assert len(with_photo) == 1 and "Фото с места" in with_photo[0].text
             assert vk_server.uploaded == [b"\xff\xd8\xff\xe0operator-photo"]
@@ -127,12 +115,12 @@ async def test_vk_citizen_and_telegram_operators(database_url: str, app_factory:
             await ops.replies()
             await ops.send_text(admin, "Отопление включено", message_thread_id=thread.thread_id)
             await ops.replies()
-            await drain(tg_worker, vk_worker)
+            await settled(app)
             assert "Отопление включено" in "\n".join(m.text for m in await citizen.user.replies())
             assert "закрыто" in await citizen.press("✅ Да, решена")
             assert "комментарий" in await citizen.press("5 ⭐")
             await citizen.press("Пропустить")
-            await drain(tg_worker, vk_worker)
+            await settled(app)
         await bot.session.close()
 
     async with app.db.session() as session:
