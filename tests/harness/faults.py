@@ -129,10 +129,11 @@ async def count_outcome(db_url: str, users: list[FakeUser], outcome: Outcome) ->
 
 @dataclass
 class WebhookBot:
-    """The sandbox's Telegram, a TCP proxy in front of the webhook, and the bot process behind it."""
+    """The sandbox's Telegram, TCP proxies in front of the webhook and of the Bot API, and the bot."""
 
     server: FakeTelegramServer
     proxy: TcpProxy
+    api_proxy: TcpProxy
     process: BotProcess
 
 
@@ -140,23 +141,26 @@ class WebhookBot:
 async def webhook_bot(
     workdir: Path, db_url: str, name: str = "bot", redis_url: str | None = None
 ) -> AsyncIterator[WebhookBot]:
-    """A local Bot API server pushing updates, through a proxy, to one `python -m bot run --webhook`."""
+    """A local Bot API server pushing updates, through a proxy, to one `python -m bot run --webhook`
+    whose calls to the Bot API pass through another proxy."""
     async with FakeTelegramServer() as server:
-        process = BotProcess(
-            env=bot_env(db_url, server.token, server.base_url, redis_url=redis_url),
-            args=("--webhook",),
-            port=free_port(),
-            workdir=workdir,
-            log_path=workdir / f"{name}.log",
-        )
-        async with TcpProxy("127.0.0.1", process.port) as proxy:
-            try:
-                await process.start()
-                server.deliver_via_webhook(proxy.url(process.webhook_url), WEBHOOK_SECRET)
-                yield WebhookBot(server, proxy, process)
-            finally:
-                process.kill()
-                await process.wait_dead()
+        api_port = urlsplit(server.base_url).port or 80
+        async with TcpProxy("127.0.0.1", api_port) as api_proxy:
+            process = BotProcess(
+                env=bot_env(db_url, server.token, api_proxy.url(server.base_url), redis_url=redis_url),
+                args=("--webhook",),
+                port=free_port(),
+                workdir=workdir,
+                log_path=workdir / f"{name}.log",
+            )
+            async with TcpProxy("127.0.0.1", process.port) as proxy:
+                try:
+                    await process.start()
+                    server.deliver_via_webhook(proxy.url(process.webhook_url), WEBHOOK_SECRET)
+                    yield WebhookBot(server, proxy, api_proxy, process)
+                finally:
+                    process.kill()
+                    await process.wait_dead()
 
 
 async def _rows(db_url: str) -> tuple[int, int, int]:
@@ -190,8 +194,11 @@ async def kill_trial(workdir: Path, db_url: str, phase: str, citizens: int = 3, 
       waiting when the kill comes (no row, no answer to Telegram);
     - commit-to-2xx: killed right after an update's row appeared and before the sandbox saw its 2xx
       (when the race is lost the phase logged is what the kill found);
-    - during-reply: killed while updates are processed or their replies are in the outbox;
-    - random: after a random delay (the bench): the phase logged is what the kill found.
+    - during-reply: the bot's calls to the Bot API held in a proxy, killed once an update or its
+      reply is pending (the reply on its way, not yet at Telegram);
+    - random: after a random delay (the bench), nothing held: the phase logged is what the kill
+      found, and a kill just after Telegram took a message, before the bot recorded it, shows as a
+      doubled message (the in-flight bound of at-least-once delivery).
     """
     outcome = Outcome(f"kill -9 ({phase})", citizens)
     rng = random.Random(seed)
@@ -210,6 +217,8 @@ async def kill_trial(workdir: Path, db_url: str, phase: str, citizens: int = 3, 
             proxy.hold_answers()
             found = await _stored_but_unanswered(db_url)
         elif phase == "during-reply":
+            # Its sends wait in the proxy: killed with a reply on the way, not yet at Telegram.
+            bot.api_proxy.hold_requests()
             found = await _kill_while_processing(db_url)
         else:
             await asyncio.sleep(rng.random() * 2)
@@ -218,9 +227,11 @@ async def kill_trial(workdir: Path, db_url: str, phase: str, citizens: int = 3, 
         await process.wait_dead()
         outcome.phases.append(found)
         # The answers the dead process wrote never reach Telegram: their connections are reset.
-        proxy.cut()
-        proxy.release_answers()
-        proxy.restore()
+        for side in (proxy, bot.api_proxy):
+            side.cut()
+            side.release_answers()
+            side.release_requests()
+            side.restore()
         if lock is not None:
             lock.rollback()
             lock.close()

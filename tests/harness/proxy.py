@@ -73,6 +73,9 @@ class TcpProxy:
         # Set while answers flow; cleared by hold_answers(), so the target's answers wait here.
         self._answers = asyncio.Event()
         self._answers.set()
+        # Set while requests flow; cleared by hold_requests(), so the clients' requests wait here.
+        self._requests = asyncio.Event()
+        self._requests.set()
         self._server: asyncio.Server | None = None
         self._port = 0
         self._links: set[_Link] = set()
@@ -146,6 +149,15 @@ class TcpProxy:
         """Let held and new answers through again."""
         self._answers.set()
 
+    def hold_requests(self) -> None:
+        """Keep what clients send from the target: a request waits in the proxy, never arrives
+        (a process killed while its request is on the way)."""
+        self._requests.clear()
+
+    def release_requests(self) -> None:
+        """Let held and new requests through again."""
+        self._requests.set()
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         if task is not None:
@@ -199,6 +211,7 @@ class TcpProxy:
             while data := await reader.read(CHUNK):
                 if upstream:
                     self.bytes_up += len(data)
+                    await self._requests.wait()
                 else:
                     self.bytes_down += len(data)
                     await self._answers.wait()
