@@ -260,6 +260,29 @@ class Pusher:
         jobs = [self.attempt(routes[n % len(routes)], delivery, n + 1, duplicate=True) for n in range(times)]
         return list(await asyncio.gather(*jobs))
 
+    async def wait_tries(
+        self,
+        key: int | str,
+        count: int,
+        within: float,
+        changed: Callable[[float], Awaitable[object]],
+        what: str,
+    ) -> Delivery:
+        """Wait until item `key` was POSTed `count` times (or its delivery ended, acknowledged or
+        given up); AssertionError naming `what` after `within` seconds. `changed(remaining)` waits
+        for the fake's next change."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            delivery = self.get(key)
+            if delivery is not None and (delivery.tries >= count or delivery.state not in PENDING_STATES):
+                return delivery
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                shown = delivery.describe() if delivery is not None else "never queued"
+                raise AssertionError(f"{what} not POSTed {count} times within {within} s: {shown}")
+            await changed(remaining)
+
     async def close(self) -> None:
         """Stop every lane (the items stay as they are); bounded: the workers are cancelled."""
         workers = list(self._workers.values())

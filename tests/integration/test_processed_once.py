@@ -30,13 +30,19 @@ async def reports(app: App) -> int:
         return int(await session.scalar(select(func.count()).select_from(Report)) or 0)
 
 
+async def reporting(app: App) -> Chat:
+    """A citizen who consented and started a report."""
+    chat = Chat(app)
+    await chat.consent()
+    await chat.say("/report")
+    return chat
+
+
 async def test_a_text_processed_again_is_not_applied_to_the_next_step(
     database_url: str, app_factory: Any
 ) -> None:
     app: App = await app_factory(database_url)
-    chat = Chat(app)
-    await chat.consent()
-    await chat.say("/report")
+    chat = await reporting(app)
     first = await chat.inbound(kind=InboundKind.TEXT, text=HEATING, key="tg:501")
     assert "фото" in chat.text().lower()
     step = (await app.services.state.get("tg:1001") or {}).get("step")
@@ -51,9 +57,7 @@ async def test_a_confirmation_redone_before_its_state_was_stored_files_one_repor
     database_url: str, app_factory: Any
 ) -> None:
     app: App = await app_factory(database_url)
-    chat = Chat(app)
-    await chat.consent()
-    await chat.say("/report")
+    chat = await reporting(app)
     await chat.say(HEATING)
     await chat.press("Без фото")
     await chat.location(*EKB)

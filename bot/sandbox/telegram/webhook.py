@@ -24,7 +24,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.sandbox.pusher import PENDING_STATES, Attempt, Delivery, Pusher, PushPolicy, Route
+from bot.sandbox.pusher import Attempt, Delivery, Pusher, PushPolicy, Route
 from bot.sandbox.telegram.errors import DEFAULT_TOKEN, _bad
 from bot.sandbox.telegram.records import ApiCall, UploadedFile, _as_int, _decode_form_value
 from bot.sandbox.telegram.updates import UpdateQueue
@@ -257,19 +257,9 @@ class WebhookQueue(UpdateQueue):
     async def wait_attempts(self, update_id: int, count: int, timeout: float = 10.0) -> Delivery:  # noqa: ASYNC109 - an overall deadline
         """Wait until update ``update_id`` was POSTed ``count`` times by the queue (or its delivery
         ended, acknowledged or not); returns its delivery. AssertionError after ``timeout``."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            delivery = self._pusher.get(update_id)
-            if delivery is not None and (delivery.tries >= count or delivery.state not in PENDING_STATES):
-                return delivery
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                shown = delivery.describe() if delivery is not None else "never queued for the webhook"
-                raise AssertionError(
-                    f"update {update_id} not POSTed {count} times within {timeout} s: {shown}"
-                )
-            await self._signal.wait(remaining)
+        return await self._pusher.wait_tries(
+            update_id, count, timeout, self._signal.wait, f"update {update_id}"
+        )
 
     @property
     def webhook_peak_connections(self) -> int:

@@ -18,7 +18,7 @@ import json
 from collections.abc import Hashable, Sequence
 from typing import Any
 
-from bot.sandbox.pusher import PENDING_STATES, Attempt, Delivery, Pusher, PushPolicy, Route
+from bot.sandbox.pusher import Attempt, Delivery, Pusher, PushPolicy, Route
 from bot.sandbox.vk.records import _UNSET, CALLBACK_TIMEOUT, DEFAULT_GROUP_ID, DEFAULT_TOKEN
 from bot.sandbox.vk.state import VkState
 
@@ -193,19 +193,9 @@ class VkCallback(VkState):
     async def wait_attempts(self, event_id: str, count: int, timeout: float = 10.0) -> Delivery:  # noqa: ASYNC109 - an overall deadline
         """Wait until event ``event_id`` was POSTed ``count`` times by the queue (or its delivery
         ended, acknowledged or given up); returns its delivery. AssertionError after ``timeout``."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            delivery = self._pusher.get(event_id)
-            if delivery is not None and (delivery.tries >= count or delivery.state not in PENDING_STATES):
-                return delivery
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                shown = delivery.describe() if delivery is not None else "never queued for the Callback API"
-                raise AssertionError(
-                    f"event {event_id!r} not POSTed {count} times within {timeout} s: {shown}"
-                )
-            await self._changed.wait(remaining)
+        return await self._pusher.wait_tries(
+            event_id, count, timeout, self._changed.wait, f"event {event_id!r}"
+        )
 
     @property
     def callback_peak_connections(self) -> int:
