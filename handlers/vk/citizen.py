@@ -26,7 +26,7 @@ from bot.core.i18n import Translator
 from bot.core.messages import Inbound, InboundKind
 from bot.delivery.pacing import Pacer
 from bot.inbound.queue import Arrival, InboundItem
-from bot.inbound.worker import RetryLater
+from bot.inbound.worker import RetryLater, Unprocessable
 from dialogs.engine import DialogRunner, Reply
 from handlers.vk.render import LOCATION_PAYLOAD, render
 
@@ -54,6 +54,19 @@ CHAT_PEER_BASE = 2_000_000_000
 UNREACHABLE_CODES = frozenset({7, 900, 901, 902, 936})
 # Flood control and "too many requests": wait and send again.
 SLOW_DOWN_CODES = frozenset({6, 9})
+
+
+def _translated(
+    translate: Callable[[dict[str, Any]], Inbound | None], event: dict[str, Any]
+) -> Inbound | None:
+    """The event in the dialogs' words; a shape VK never sends (wrong types, missing ids) is unprocessable."""
+    obj = event.get("object")
+    if not isinstance(obj, dict):
+        raise Unprocessable("a VK event without an object")
+    try:
+        return translate(obj)
+    except (TypeError, ValueError, AttributeError, KeyError) as error:
+        raise Unprocessable(f"not a VK event ({type(error).__name__})") from None
 
 
 @contextlib.contextmanager
@@ -222,7 +235,7 @@ class VkCitizenBot:
 
     async def _on_message(self, event: dict[str, Any]) -> None:
         with _kept():
-            inbound = inbound_from_message(event.get("object") or {})
+            inbound = _translated(inbound_from_message, event)
             if inbound is None:
                 return
             reply = await self._runner.handle(replace(inbound, key=event_key(event)))
@@ -230,10 +243,12 @@ class VkCitizenBot:
 
     async def _on_button(self, event: dict[str, Any]) -> None:
         with _kept():
-            obj = event.get("object") or {}
-            inbound = inbound_from_event(obj)
+            inbound = _translated(inbound_from_event, event)
             if inbound is None:
                 return
+            obj = event["object"]
+            if not isinstance(obj.get("event_id"), str) or not isinstance(obj.get("peer_id"), int):
+                raise Unprocessable("a VK button press without its event and peer ids")
             reply = await self._runner.handle(replace(inbound, key=event_key(event)))
             # Answered after handling, so the button's spinner stops when the reply is on its way; a
             # press redone after a restart may be too old to answer, and nothing is lost by that.

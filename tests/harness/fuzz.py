@@ -517,6 +517,8 @@ def telegram_albums() -> st.SearchStrategy[list[Fuzzed]]:
 # ------------------------------------------------------------------------------------------ VK
 
 event_ids = st.from_regex(r"[0-9a-f]{40}", fullmatch=True)
+# VK user ids; from 2,000,000,000 up a peer id is a group conversation, never a person.
+vk_user_ids = st.integers(1, 1_999_999_999)
 CLIENT_INFO = {
     "button_actions": ["text", "vkpay", "open_app", "location", "open_link", "callback"],
     "keyboard": True,
@@ -587,7 +589,7 @@ def _vk_message(draw: st.DrawFn, user_id: int, kind: str) -> tuple[str, dict[str
 
 @st.composite
 def _valid_event(draw: st.DrawFn, kinds: tuple[str, ...]) -> Fuzzed:
-    user_id = draw(st.integers(1, 2**31 - 1))
+    user_id = draw(vk_user_ids)
     base = {"group_id": VK_GROUP_ID, "event_id": draw(event_ids), "v": "5.199"}
     shape = draw(st.sampled_from(kinds))
     if shape.startswith("message_new/"):
@@ -619,7 +621,7 @@ def _valid_event(draw: st.DrawFn, kinds: tuple[str, ...]) -> Fuzzed:
 
 @st.composite
 def _too_long_vk(draw: st.DrawFn) -> Fuzzed:
-    user_id = draw(st.integers(1, 2**31 - 1))
+    user_id = draw(vk_user_ids)
     _, message = draw(_vk_message(user_id, "text"))
     message = {**message, "text": draw(huge_texts(VK_TEXT_LIMIT))}
     event = {
