@@ -80,7 +80,7 @@ async def build_vk(app: App, token: str, api_url: str | None = None) -> VkSide:
     settings = app.settings
     api = build_vk_api(token, api_url or settings.vk_api_url)
     gate = community_gate(settings.vk_rate)
-    citizens = VkCitizenBot(api, app.runner, app.services.translator, gate)
+    citizens = VkCitizenBot(api, app.runner, gate)
     group_id = await resolve_group_id(api, settings.vk_group_id)
     return VkSide(api, citizens, gate, group_id)
 

@@ -8,14 +8,12 @@ from dataclasses import replace
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message, Update
 
-from bot.core.i18n import Translator
 from bot.core.messages import Inbound, InboundKind
-from dialogs.engine import DialogRunner, Reply
+from dialogs.engine import DialogRunner
 from handlers.telegram.inbound import Album, update_key
-from handlers.telegram.render import render
 
 log = logging.getLogger(__name__)
 
@@ -62,41 +60,28 @@ def inbound_from_message(message: Message, photos: tuple[str, ...] = ()) -> Inbo
     return make(InboundKind.UNSUPPORTED, media=media)
 
 
-async def send_reply(bot: Bot, chat_id: int, reply: Reply, translator: Translator) -> None:
-    """Send views the runner did not queue (it queues every citizen's reply it has a key for)."""
-    if reply.queued:
-        return
-    for outgoing in render(reply.views, reply.lang, translator):
-        with contextlib.suppress(TelegramForbiddenError):
-            await bot.send_message(chat_id, outgoing.text, reply_markup=outgoing.markup)
-
-
 def citizen_router() -> Router:
-    """Handlers for citizens' private chats; runner, translator, albums arrive as workflow data."""
+    """Handlers for citizens' private chats; the runner arrives as workflow data, an album as feed data.
+
+    The runner queues each answer in the outbox under the update's key (sent by the delivery
+    worker): nothing here sends a citizen a message.
+    """
     router = Router(name="citizen")
     router.message.filter(F.chat.type == "private")
     router.callback_query.filter(F.message.chat.type == "private")
 
     @router.message()
     async def on_message(
-        message: Message,
-        bot: Bot,
-        event_update: Update,
-        runner: DialogRunner,
-        translator: Translator,
-        album: Album | None = None,
+        message: Message, event_update: Update, runner: DialogRunner, album: Album | None = None
     ) -> None:
         # An album's photos were gathered by the inbound queue: this is its first update.
         inbound = inbound_from_message(message, album.photos if album else ())
         if album is not None:
             inbound = replace(inbound, text=album.caption)
-        reply = await runner.handle(replace(inbound, key=update_key(event_update.update_id)))
-        await send_reply(bot, message.chat.id, reply, translator)
+        await runner.handle(replace(inbound, key=update_key(event_update.update_id)))
 
     @router.callback_query()
-    async def on_button(
-        query: CallbackQuery, bot: Bot, event_update: Update, runner: DialogRunner, translator: Translator
-    ) -> None:
+    async def on_button(query: CallbackQuery, bot: Bot, event_update: Update, runner: DialogRunner) -> None:
         user = query.from_user
         inbound = Inbound(
             platform=PLATFORM,
@@ -117,6 +102,5 @@ def citizen_router() -> Router:
                 await bot.edit_message_reply_markup(
                     chat_id=query.message.chat.id, message_id=query.message.message_id, reply_markup=None
                 )
-        await send_reply(bot, user.id, reply, translator)
 
     return router

@@ -22,13 +22,12 @@ from vkbottle import API, Bot, VKAPIError
 from vkbottle.bot import BotLabeler
 from vkbottle_types.events import GroupEventType
 
-from bot.core.i18n import Translator
 from bot.core.messages import Inbound, InboundKind
 from bot.delivery.pacing import Pacer
 from bot.inbound.queue import Arrival, InboundItem
 from bot.inbound.worker import RetryLater, Unprocessable
-from dialogs.engine import DialogRunner, Reply
-from handlers.vk.render import LOCATION_PAYLOAD, render
+from dialogs.engine import DialogRunner
+from handlers.vk.render import LOCATION_PAYLOAD
 
 log = logging.getLogger(__name__)
 
@@ -207,10 +206,9 @@ _failure: ContextVar[list[BaseException] | None] = ContextVar("vk_failure", defa
 class VkCitizenBot:
     """The community bot for citizens: vkbottle's Bot and router, our dialog runner behind them."""
 
-    def __init__(self, api: API, runner: DialogRunner, translator: Translator, gate: Pacer) -> None:
+    def __init__(self, api: API, runner: DialogRunner, gate: Pacer) -> None:
         self.api = api
         self._runner = runner
-        self._translator = translator
         self._gate = gate
         labeler = BotLabeler()
         labeler.raw_event(GroupEventType.MESSAGE_NEW, dataclass=dict)(self._on_message)
@@ -238,8 +236,8 @@ class VkCitizenBot:
             inbound = _translated(inbound_from_message, event)
             if inbound is None:
                 return
-            reply = await self._runner.handle(replace(inbound, key=event_key(event)))
-            await self.send_reply(int(inbound.user_id), reply, event_key(event))
+            # The runner queues the answer in the outbox (random_ids from its key: never doubled).
+            await self._runner.handle(replace(inbound, key=event_key(event)))
 
     async def _on_button(self, event: dict[str, Any]) -> None:
         with _kept():
@@ -249,7 +247,7 @@ class VkCitizenBot:
             obj = event["object"]
             if not isinstance(obj.get("event_id"), str) or not isinstance(obj.get("peer_id"), int):
                 raise Unprocessable("a VK button press without its event and peer ids")
-            reply = await self._runner.handle(replace(inbound, key=event_key(event)))
+            await self._runner.handle(replace(inbound, key=event_key(event)))
             # Answered after handling, so the button's spinner stops when the reply is on its way; a
             # press redone after a restart may be too old to answer, and nothing is lost by that.
             with contextlib.suppress(VKAPIError):
@@ -260,23 +258,6 @@ class VkCitizenBot:
                         peer_id=int(obj["peer_id"]),
                     )
                 )
-            await self.send_reply(int(inbound.user_id), reply, event_key(event))
-
-    async def send_reply(self, peer_id: int, reply: Reply, key: str) -> None:
-        """Send views the runner did not queue; random_ids from `key`, so a redone event sends no double."""
-        if reply.queued:
-            return
-        for index, message in enumerate(render(reply.views, reply.lang, self._translator)):
-            keyboard = message.keyboard_json()
-            random_id = random_id_for(f"reply:{key}:{index}")
-
-            def send(
-                text: str = message.text, kb: str | None = keyboard, rid: int = random_id
-            ) -> Awaitable[Any]:
-                return self.api.messages.send(peer_id=peer_id, random_id=rid, message=text, keyboard=kb)
-
-            if not await self._call(send):
-                return
 
     async def _call(self, call: Callable[[], Awaitable[Any]]) -> bool:
         """One API call within the community's rate; False when the citizen cannot be written to."""
