@@ -346,7 +346,9 @@ async def redis_outage_trial(
         TcpProxy("127.0.0.1", target.port or 6379) as proxy,
         webhook_bot(workdir, db_url, redis_url=proxy.url(redis_url)) as bot,
     ):
-        users = [bot.server.user(8500 + i) for i in range(citizens)]
+        # Ids no earlier run used: Redis keeps dialog state between runs (it is not reset).
+        base = random.randrange(10_000_000, 1_000_000_000)
+        users = [bot.server.user(base + i) for i in range(citizens)]
         for user in users:
             await _step(user, lambda u=user: u.send_command("/start"), "Согласен")
             await _step(user, lambda u=user: u.press("✅ Согласен(на)"), "Сообщить о проблеме")

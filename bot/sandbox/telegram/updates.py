@@ -15,6 +15,9 @@ from bot.sandbox.telegram.markup import _inline_buttons
 from bot.sandbox.telegram.records import ApiCall, SentMessage, UploadedFile
 from bot.sandbox.telegram.state import TelegramState, _Chat
 
+# How long replies() waits, after a press was only answered, for the messages it causes.
+PRESS_GRACE = 2.0
+
 
 class UpdateQueue(TelegramState):
     """Updates, calls and waiting on top of the state."""
@@ -200,11 +203,22 @@ class UpdateQueue(TelegramState):
             await self._signal.wait(deadline - loop.time())
         start = self._delivered_at[update_id]
 
+        first_answer: list[float] = []
+
         def answered() -> bool:
-            return any(c.method.lower() != "getupdates" for c in self.calls[start:])
+            calls = [c.method.lower() for c in self.calls[start:] if c.method.lower() != "getupdates"]
+            if any(method != "answercallbackquery" for method in calls):
+                return True
+            if not calls:
+                return False
+            # A press answered first (its spinner stopped): the messages it causes come from the
+            # bot's outbox a moment later, so only a press with nothing else for a while is done.
+            if not first_answer:
+                first_answer.append(loop.time())
+            return loop.time() - first_answer[0] >= PRESS_GRACE
 
         while not answered() and loop.time() < deadline:
-            await self._signal.wait(deadline - loop.time())
+            await self._signal.wait(min(deadline - loop.time(), PRESS_GRACE))
         if answered():
             while loop.time() < deadline:
                 in_flight = any(not c.done and c.method.lower() != "getupdates" for c in self.calls[start:])
