@@ -277,7 +277,8 @@ TELEGRAM_REQUIRED: dict[str, frozenset[str]] = {
 VK_REQUIRED: dict[str, frozenset[str]] = {
     "": frozenset({"object"}),
     "object:message_event": frozenset({"user_id", "peer_id", "event_id"}),
-    "object:message_typing_state": frozenset({"state", "to_id"}),
+    # vkbottle reads every field of a typing event as optional.
+    "object:message_typing_state": frozenset(),
     "object:message_allow": frozenset({"user_id", "key"}),
     "object:message_deny": frozenset({"user_id"}),
     "message": frozenset(
