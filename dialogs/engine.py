@@ -32,6 +32,7 @@ from dialogs.steps import (
     start_dialog,
 )
 from storage.db import TRANSIENT_ERRORS
+from storage.unit import commit_unit
 
 __all__ = [
     "BACK",
@@ -89,7 +90,7 @@ class DialogRunner:
         if self.dialogs.staff:
             # Staff are vouched for by the registry, not rate-limited like citizens.
             async with services.state.lock(inbound.state_key):
-                return await self._handle_locked(inbound)
+                return await self._handle_committed(inbound)
         verdict = await services.flood.hit(inbound.state_key)
         if verdict is FloodVerdict.DROP:
             return Reply(pick_language(inbound.language_hint), [])
@@ -100,7 +101,14 @@ class DialogRunner:
             flood = Reply(lang, [View.of("flood-warning", seconds=seconds)])
             return await self._queued(inbound, flood, known=citizen is not None)
         async with services.state.lock(inbound.state_key):
-            return await self._handle_locked(inbound)
+            return await self._handle_committed(inbound)
+
+    async def _handle_committed(self, inbound: Inbound) -> Reply:
+        reply = await self._handle_locked(inbound)
+        # The update's unit of work (when the inbound worker opened one) is committed while the
+        # citizen's lock is still held: their next update, in any process, sees all of this one.
+        await commit_unit()
+        return reply
 
     async def _queued(self, inbound: Inbound, reply: Reply, *, known: bool) -> Reply:
         """The reply put in the outbox under the update's key, when this runner queues citizens' replies."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
@@ -14,6 +14,7 @@ from sqlalchemy import delete
 
 from storage.db import Database
 from storage.models import DialogStateRow, utcnow
+from storage.unit import open_unit
 
 StatePayload = dict[str, Any]
 
@@ -90,6 +91,17 @@ class SqlStateStore(_LocalLocks):
             await session.execute(delete(DialogStateRow).where(DialogStateRow.key == key))
 
 
+async def _once_committed(write: Callable[[], Awaitable[None]]) -> None:
+    """Redis is not in the SQL transaction: state moves on only once the update's unit of work
+    (its reply, its being done) is committed, so a rolled-back update finds the state it started
+    from. Without a unit, now."""
+    unit = open_unit()
+    if unit is None:
+        await write()
+    else:
+        unit.after_commit(write)
+
+
 class RedisStateStore:
     """State in Redis: shared by several stateless workers; keys expire on their own."""
 
@@ -104,10 +116,18 @@ class RedisStateStore:
         return None if raw is None else dict(json.loads(raw))
 
     async def set(self, key: str, payload: StatePayload) -> None:
-        await self._redis.set(self._prefix + key, json.dumps(payload, ensure_ascii=False), ex=self._ttl)
+        raw = json.dumps(payload, ensure_ascii=False)
+
+        async def write() -> None:
+            await self._redis.set(self._prefix + key, raw, ex=self._ttl)
+
+        await _once_committed(write)
 
     async def delete(self, key: str) -> None:
-        await self._redis.delete(self._prefix + key)
+        async def remove() -> None:
+            await self._redis.delete(self._prefix + key)
+
+        await _once_committed(remove)
 
     @asynccontextmanager
     async def lock(self, key: str) -> AsyncIterator[None]:

@@ -130,6 +130,7 @@ class _Run:
         self.worker = InboundWorker(
             app.inbound,
             self.processors,
+            concurrency=app.settings.inbound_concurrency,
             album_quiet=timedelta(seconds=app.settings.album_wait_seconds),
         )
 
@@ -223,9 +224,9 @@ class _Run:
         runner = web.AppRunner(build_web_app(self.app, self.posts, self.mounts))
         await runner.setup()
         self.cleanups.insert(0, runner.cleanup)
-        # SO_REUSEPORT: several web processes may listen on one port, the kernel spreads connections.
+        # SO_REUSEPORT: several webhook processes may listen on one port, the kernel spreads connections.
         await web.TCPSite(
-            runner, settings.web_host, settings.web_port, reuse_port=self.role is Role.WEB
+            runner, settings.web_host, settings.web_port, reuse_port=self.webhook and self.role.receives
         ).start()
         log.info("HTTP server on %s:%s (%s)", settings.web_host, settings.web_port, self.role.value)
 

@@ -25,6 +25,7 @@ from handlers.telegram.errors import ExpiredQueriesTolerated
 from handlers.telegram.messenger import TelegramMessenger
 from handlers.telegram.operator import operator_router
 from handlers.telegram.operator_cards import OperatorDesk
+from handlers.telegram.response_models import ResponseModelsKept
 
 # Command menus, described from the locale files (`locales/*/commands.ftl`).
 CITIZEN_COMMANDS = ("report", "my", "notices", "link", "language", "help", "policy", "forget", "cancel")
@@ -34,6 +35,7 @@ GROUP_COMMANDS = ("notice", "cancel", "bind", "unbind", "comms", "strict")
 def build_bot(token: str, api_url: str | None) -> Bot:
     """A Bot talking to api.telegram.org, or to `api_url` (self-hosted or test Bot API server)."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
+    session.middleware(ResponseModelsKept())
     session.middleware(ExpiredQueriesTolerated())
     return Bot(token, session=session)
 

@@ -34,7 +34,7 @@ from bot.services.reports.filing import ReportFiling
 from bot.services.staff.registry import StaffService
 from dialogs.engine import DialogRunner, DialogServices
 from dialogs.registry import build_dialogs
-from storage.db import Database, migrate
+from storage.db import Database, PoolSizing, migrate
 from storage.state import RedisStateStore, SqlStateStore, StateStore
 
 log = logging.getLogger(__name__)
@@ -88,14 +88,18 @@ async def build_app(
 ) -> App:
     """Migrate and seed the database, then assemble services and the dialog runner."""
     clock = clock or SystemClock()
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pool=pool_sizing(settings))
     await migrate(db)
     # Read once: seeding and the in-memory catalog use the same directory.
     municipalities = MunicipalityDirectory.load()
     await seed_catalog(db, municipalities)
     await seed_block_contacts(db)
     catalog = await Catalog.load(db, municipalities)
-    redis = redis_client(settings.redis_url) if settings.redis_url else None
+    redis = (
+        redis_client(settings.redis_url, settings.redis_connections, settings.redis_wait_seconds)
+        if settings.redis_url
+        else None
+    )
     ttl = timedelta(minutes=settings.dialog_ttl_minutes)
     if state is None:
         state = RedisStateStore(redis, ttl_seconds=int(ttl.total_seconds())) if redis else SqlStateStore(db)
@@ -138,12 +142,14 @@ async def build_app(
     return App(settings, db, redis, services, runner, inbound, replies, actions, calendar, notices, staff)
 
 
-# Enough for a burst of updates; when all are busy a caller waits for one instead of failing.
-REDIS_CONNECTIONS = 64
-REDIS_WAIT_SECONDS = 10
+def pool_sizing(settings: Settings) -> PoolSizing:
+    """The database pool of one process, from the settings."""
+    return PoolSizing(
+        settings.database_pool_size, settings.database_pool_overflow, settings.database_pool_timeout
+    )
 
 
-def redis_client(url: str) -> Redis:
+def redis_client(url: str, connections: int = 64, wait_seconds: float = 10.0) -> Redis:
     """A Redis client whose pool waits for a free connection (redis-py's default pool raises)."""
-    pool = BlockingConnectionPool.from_url(url, max_connections=REDIS_CONNECTIONS, timeout=REDIS_WAIT_SECONDS)
+    pool = BlockingConnectionPool.from_url(url, max_connections=connections, timeout=wait_seconds)
     return Redis.from_pool(pool)

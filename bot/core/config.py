@@ -56,6 +56,27 @@ class Settings(BaseSettings):
         default="sqlite+aiosqlite:///tsur.sqlite3", description="SQLAlchemy async URL of the database"
     )
     redis_url: str | None = Field(default=None, description="Redis for dialog state and flood control")
+    database_pool_size: int = Field(
+        default=35, ge=1, description="Database connections each process keeps open"
+    )
+    database_pool_overflow: int = Field(
+        default=5, ge=0, description="Extra connections a process may open for a moment past the pool"
+    )
+    database_pool_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds a session waits for a free connection before failing"
+    )
+    redis_connections: int = Field(default=64, ge=1, description="Redis connections each process may open")
+    redis_wait_seconds: float = Field(
+        default=10.0, gt=0, description="Seconds a command waits for a free Redis connection"
+    )
+    inbound_concurrency: int = Field(
+        default=16, ge=1, description="Updates one process works on at once (the rest wait, stored)"
+    )
+    inbound_backlog_limit: int = Field(
+        default=20000,
+        ge=1,
+        description="Updates waiting to be processed past which webhooks answer 503 (redelivered later)",
+    )
     default_language: str = Field(default="ru", description="Language before a citizen chooses one")
     dialog_ttl_minutes: int = Field(default=120, ge=1, description="An idle dialog expires after this")
     privacy_policy_url: str = Field(

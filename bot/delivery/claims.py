@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, exists, select, update
+from sqlalchemy import BindParameter, ColumnElement, Integer, Select, bindparam, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -29,27 +29,14 @@ async def claim_rows(
 
     Without `with_notices` only conversation rows are taken (the worker has notice rows enough).
     """
+    conversation, notices_due = _STATEMENTS[not db.is_sqlite]
     async with db.session() as session:
-        due = select(OutboxMessage).where(
-            OutboxMessage.status == PENDING,
-            OutboxMessage.next_attempt_at <= now,
-            OutboxMessage.platform.in_(list(platforms)),
-        )
-        if not db.is_sqlite:
-            # Several workers share the table: each takes rows nobody else is looking at.
-            due = due.with_for_update(skip_locked=True)
         # Conversation first (answers, statuses), then notice rows: a message about a citizen's
         # report must not queue behind a notice to 100,000 people.
-        rows = list(
-            await session.scalars(
-                due.where(OutboxMessage.notice_id.is_(None), ~_held_up(now))
-                .order_by(OutboxMessage.id)
-                .limit(batch)
-            )
-        )
+        due = {"now": now, "platforms": list(platforms), "limit": batch}
+        rows = list(await session.scalars(conversation, due))
         if with_notices and len(rows) < batch:
-            notice_rows = due.where(OutboxMessage.notice_id.is_not(None)).order_by(OutboxMessage.id)
-            rows += await session.scalars(notice_rows.limit(batch - len(rows)))
+            rows += await session.scalars(notices_due, {**due, "limit": batch - len(rows)})
         if not rows:
             return [], 0
         dead = await unreachable_rows(session, rows)
@@ -101,7 +88,7 @@ async def claim_rows(
     return deliveries, len(dead)
 
 
-def _held_up(now: datetime) -> ColumnElement[bool]:
+def _held_up(now: BindParameter[datetime]) -> ColumnElement[bool]:
     """An earlier conversation row to the same target is not due: being sent (leased) or waiting.
 
     Such rows cannot go before it; left out of the claim, they do not fill the batch either, so
@@ -116,6 +103,30 @@ def _held_up(now: datetime) -> ColumnElement[bool]:
         earlier.id < OutboxMessage.id,
         earlier.next_attempt_at > now,
     )
+
+
+def _due_statements(*, for_update: bool) -> tuple[Select[OutboxMessage], Select[OutboxMessage]]:
+    """Due conversation rows and due notice rows, oldest first; parameters now, platforms, limit.
+
+    Built once: constructing them costs more Python than running them, and a claim runs for
+    nearly every message sent."""
+    now = bindparam("now", type_=OutboxMessage.next_attempt_at.type)
+    due = select(OutboxMessage).where(
+        OutboxMessage.status == PENDING,
+        OutboxMessage.next_attempt_at <= now,
+        OutboxMessage.platform.in_(bindparam("platforms", expanding=True)),
+    )
+    if for_update:
+        # Several workers share the table: each takes rows nobody else is looking at.
+        due = due.with_for_update(skip_locked=True)
+    limit = bindparam("limit", type_=Integer)
+    conversation = due.where(OutboxMessage.notice_id.is_(None), ~_held_up(now)).order_by(OutboxMessage.id)
+    notices = due.where(OutboxMessage.notice_id.is_not(None)).order_by(OutboxMessage.id)
+    return conversation.limit(limit), notices.limit(limit)
+
+
+# By whether rows are locked as they are read (PostgreSQL) or not (SQLite).
+_STATEMENTS = {flag: _due_statements(for_update=flag) for flag in (False, True)}
 
 
 async def unreachable_rows(session: AsyncSession, rows: list[OutboxMessage]) -> dict[int, str]:

@@ -1,7 +1,8 @@
 """The inbound worker: processes stored updates, each conversation in order, until it is told to stop.
 
-A processed update is marked done only after its processor returned, so a process killed midway
-leaves the row leased, and it is processed again once the lease runs out. Processors make that
+An update is processed in one unit of work: its effects and its being marked done are committed
+together (see `storage.unit`), so a process killed midway leaves the row leased, with nothing of
+its work stored, and it is processed again once the lease runs out. Processors make that
 safe: replies are outbox rows keyed by the update, a report is filed once per draft, and the
 dialog state remembers the last update it applied. Storage that is away (database, Redis) is
 waited out: the update stays queued and is tried again, never dropped.
@@ -148,7 +149,7 @@ class InboundWorker:
     async def _process(self, item: InboundItem) -> None:
         processor = self._processors[item.platform]
         try:
-            async with asyncio.timeout(self._deadline):
+            async with asyncio.timeout(self._deadline), self._queue.processing(item):
                 await processor(item)
         except TRANSIENT_ERRORS as error:
             # Not the update's fault: tried again (uncounted) once storage is back.
@@ -176,8 +177,6 @@ class InboundWorker:
             frames = "".join(traceback.format_tb(error.__traceback__))
             log.error("inbound: processing %s failed with %s\n%s", item.key, type(error).__name__, frames)
             await self._settle(self._queue.give_up(item, type(error).__name__))
-            return
-        await self._settle(self._queue.finish(item))
 
     @staticmethod
     async def _settle(outcome: Awaitable[None]) -> None:

@@ -39,6 +39,8 @@ class BotProcess:
     log_path: Path
     process: asyncio.subprocess.Process | None = None
     starts: int = 0
+    command: tuple[str, ...] = ("-m", "bot", "run")
+    """What follows the interpreter: the bot by default, or another script (a bench's echo bot)."""
     _log: object | None = field(default=None, repr=False)
 
     @property
@@ -56,7 +58,7 @@ class BotProcess:
         self._log = log
         env = {**self.env, "WEB_PORT": str(self.port)}
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", *self.args, env=env, cwd=self.workdir, stdout=log, stderr=log
+            sys.executable, *self.command, *self.args, env=env, cwd=self.workdir, stdout=log, stderr=log
         )
         self.starts += 1
         await self._wait_healthy(ready_within)
@@ -85,6 +87,19 @@ class BotProcess:
         """What /healthz says now ("ok", "degraded")."""
         async with aiohttp.ClientSession() as session, session.get(self.url + "/healthz") as response:
             return str((await response.json())["status"])
+
+    def peak_rss_mb(self) -> float:
+        """The most memory the process has held resident so far (Linux VmHWM), in MB."""
+        assert self.process is not None
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        kilobytes = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+        return kilobytes / 1024
+
+    def cpu_seconds(self) -> float:
+        """CPU time the process has used so far (user + system)."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def kill(self) -> None:
         """SIGKILL: no handler runs, nothing is flushed or closed (a crash, an OOM kill)."""

@@ -3,6 +3,7 @@ supergroup where FakeUsers write and press buttons)."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
 from typing import Any
@@ -202,6 +203,37 @@ class FakeUser:
         """
         update_id = since_update if since_update is not None else self.last_update_id
         return await self.server._replies(self.id, update_id, timeout, settle)
+
+    def mark(self) -> int:
+        """Where the bot's calls stand now: pass it to :meth:`answered_since`."""
+        return len(self.server.calls)
+
+    async def answered_since(
+        self,
+        mark: int,
+        showing: str | None = None,
+        timeout: float = 15.0,  # noqa: ASYNC109 - an overall deadline, not for one await
+    ) -> bool:
+        """Wait until a bot message in this chat was sent or edited after ``mark`` and (if given)
+        ``showing`` is among the buttons shown; False after ``timeout``. Woken by this chat's calls
+        only, with no settling pause: what a load test's citizen waits for between steps."""
+        signal = self.server._chat_signal(self.id)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+
+        def done() -> bool:
+            if not any(m.touched_at >= mark for m in self._chat.sent):
+                return False
+            return showing is None or any(
+                showing in b for b in self.inline_buttons() + self.reply_buttons()
+            )
+
+        while not done():
+            left = deadline - loop.time()
+            if left <= 0:
+                return False
+            await signal.wait(left)
+        return True
 
     def messages(self) -> list[SentMessage]:
         """Bot messages in this chat that were not deleted."""

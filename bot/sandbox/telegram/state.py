@@ -115,6 +115,7 @@ class TelegramState(LoopbackServer):
         self._callback_queries: dict[str, bool] = {}
         self._counter = itertools.count(1)
         self._signal = Signal()
+        self._chat_signals: dict[str, Signal] = {}
         self._last_activity = 0.0
         self._handlers: dict[str, _Handler] = {}
 

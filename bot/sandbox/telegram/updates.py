@@ -10,6 +10,7 @@ from abc import abstractmethod
 from collections.abc import Callable
 from typing import Any
 
+from bot.sandbox.signal import Signal
 from bot.sandbox.telegram.errors import _ApiError
 from bot.sandbox.telegram.markup import _inline_buttons
 from bot.sandbox.telegram.records import ApiCall, SentMessage, UploadedFile
@@ -135,6 +136,14 @@ class UpdateQueue(TelegramState):
         if call.method.lower() != "getupdates":
             self._last_activity = asyncio.get_running_loop().time()
         self._signal.fire()
+        watched = self._chat_signals.get(str(call.params.get("chat_id")))
+        if watched is not None:
+            watched.fire()
+
+    def _chat_signal(self, chat_id: int) -> Signal:
+        """Fires on every call naming this chat: a wait for one chat's replies that is not woken
+        by every other chat's (a load test has hundreds of citizens waiting at once)."""
+        return self._chat_signals.setdefault(str(chat_id), Signal())
 
     def _allocate_update_id(self) -> int:
         update_id = self._next_update_id

@@ -159,7 +159,7 @@ class CitizenService:
         for _ in range(5):
             code = "".join(secrets.choice(LINK_ALPHABET) for _ in range(LINK_CODE_LENGTH))
             try:
-                async with self._db.session() as session:
+                async with self._db.session(savepoint=True) as session:
                     # Housekeeping: expired codes of anyone are of no further use.
                     await session.execute(
                         delete(LinkCode).where(

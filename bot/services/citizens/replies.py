@@ -48,6 +48,10 @@ class Replies:
                 now=self._clock.now(),
                 erase_when_sent=unknown_citizen,
             )
+        # The delivery worker would find nothing before the reply is committed.
+        self._db.after_commit(self._notify)
+        return new
+
+    def _notify(self) -> None:
         for listener in self._listeners:
             listener()
-        return new

@@ -92,7 +92,7 @@ class ReportFiling:
         body_id = self._catalog.route(sector.id, draft.municipality_id)
         due = due_dates(now, sector.first_reaction_hours, sector.answer_days, self._calendar)
         try:
-            async with self._db.session() as session:
+            async with self._db.session(savepoint=True) as session:
                 report = Report(
                     intake_key=draft.intake_key,
                     citizen_id=draft.citizen_id,
