@@ -32,16 +32,24 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
 class PoolSizing:
     """How many connections one process keeps open, and how long a session waits for one.
 
-    Sized for the work in flight (inbound workers, deliveries, webhooks): a pool smaller than that
-    opens and closes an overflow connection for nearly every session, and with PostgreSQL each is a
-    new backend process (bench/intake.py, 50 citizens: 166 connections opened in one run with 20,
-    43 with 40, and 17.5 instead of 21 ms of CPU a step). Processes × (size + overflow) must stay
-    under PostgreSQL's max_connections (100 by default).
+    PostgreSQL: sized for the work in flight (inbound workers, deliveries, webhooks); a pool
+    smaller than that opens and closes an overflow connection for nearly every session, each a new
+    backend process (bench/intake.py, 50 citizens: 166 connections opened in one run with 20, 43
+    with 40, and 17.5 instead of 21 ms of CPU a step). Processes × (size + overflow) must stay
+    under PostgreSQL's max_connections (100 by default). SQLite has one writer at a time: more
+    connections only wait for each other in busy-wait sleeps, so it keeps SQLAlchemy's 5 + 10.
+    None means the backend's default.
     """
 
-    size: int = 35
-    overflow: int = 5
+    size: int | None = None
+    overflow: int | None = None
     timeout_seconds: float = 10.0
+
+    def for_backend(self, sqlite: bool) -> tuple[int, int]:
+        """(pool size, overflow) for this backend."""
+        size = self.size if self.size is not None else (5 if sqlite else 35)
+        overflow = self.overflow if self.overflow is not None else (10 if sqlite else 5)
+        return size, overflow
 
 
 class Database:
@@ -53,14 +61,11 @@ class Database:
         # An in-memory SQLite database is one connection (StaticPool): it takes no pool sizes.
         parsed = make_url(url)
         in_memory = parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+        size, overflow = sizing.for_backend(parsed.get_backend_name() == "sqlite")
         sized: dict[str, Any] = (
             {}
             if in_memory
-            else {
-                "pool_size": sizing.size,
-                "max_overflow": sizing.overflow,
-                "pool_timeout": sizing.timeout_seconds,
-            }
+            else {"pool_size": size, "max_overflow": overflow, "pool_timeout": sizing.timeout_seconds}
         )
         # Parameters are citizens' words and phone numbers: an error or echo shows the SQL only.
         self.engine: AsyncEngine = create_async_engine(
@@ -173,6 +178,10 @@ async def migrate(db: Database, revision: str = "head") -> None:
                 await connection.commit()
 
 
+class StorageBusy(Exception):
+    """Storage is up but has more work waiting than it takes on: come back a little later."""
+
+
 def _transient_errors() -> tuple[type[BaseException], ...]:
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import LockError
@@ -181,6 +190,7 @@ def _transient_errors() -> tuple[type[BaseException], ...]:
     from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
     return (
+        StorageBusy,
         OperationalError,
         InterfaceError,
         # The pool gave no connection in time: every connection is busy, not broken.

@@ -29,6 +29,16 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 
 @pytest.fixture
+async def postgres_db_url() -> AsyncIterator[str]:
+    """An empty PostgreSQL schema, for what only PostgreSQL does (savepoints in a unit of work)."""
+    url = postgres_url()
+    if url is None:
+        pytest.skip("PostgreSQL not configured (DATABASE_URL)")
+    await reset_postgres(url)
+    yield url
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'tsur.sqlite3'}"
 

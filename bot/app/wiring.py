@@ -138,7 +138,7 @@ async def build_app(
         db, clock, ZoneInfo(settings.timezone), staff, approval_threshold=settings.notice_approval_threshold
     )
     # Leases and album gathering measure real time, even where the domain runs on a test's clock.
-    inbound = InboundQueue(db, SystemClock())
+    inbound = InboundQueue(db, SystemClock(), backlog_limit=settings.inbound_backlog_limit)
     return App(settings, db, redis, services, runner, inbound, replies, actions, calendar, notices, staff)
 
 

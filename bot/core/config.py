@@ -56,11 +56,15 @@ class Settings(BaseSettings):
         default="sqlite+aiosqlite:///tsur.sqlite3", description="SQLAlchemy async URL of the database"
     )
     redis_url: str | None = Field(default=None, description="Redis for dialog state and flood control")
-    database_pool_size: int = Field(
-        default=35, ge=1, description="Database connections each process keeps open"
+    database_pool_size: int | None = Field(
+        default=None,
+        ge=1,
+        description="Database connections each process keeps open (default 35 PostgreSQL, 5 SQLite)",
     )
-    database_pool_overflow: int = Field(
-        default=5, ge=0, description="Extra connections a process may open for a moment past the pool"
+    database_pool_overflow: int | None = Field(
+        default=None,
+        ge=0,
+        description="Extra connections a process may open past the pool (default 5 PostgreSQL, 10 SQLite)",
     )
     database_pool_timeout: float = Field(
         default=10.0, gt=0, description="Seconds a session waits for a free connection before failing"

@@ -10,6 +10,7 @@ process claims them; the photos of an album wait until the album is complete and
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.core.clock import Clock
-from storage.db import Database
+from storage.db import Database, StorageBusy
 from storage.models import InboundUpdate
 
 PENDING = "pending"
@@ -101,10 +102,22 @@ def _due_statement(*, for_update: bool) -> Select[InboundUpdate]:
 class InboundQueue:
     """Stores arrivals once, hands each conversation's next update to one worker, records outcomes."""
 
-    def __init__(self, db: Database, clock: Clock, *, lease: timedelta = timedelta(seconds=30)) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        lease: timedelta = timedelta(seconds=30),
+        backlog_limit: int | None = None,
+        backlog_every: float = 1.0,
+    ) -> None:
         self._db = db
         self._clock = clock
         self.lease = lease
+        self._backlog_limit = backlog_limit
+        self._backlog_every = backlog_every
+        self._backlog_seen = 0
+        self._backlog_counted_at: float | None = None
         # Built once: making the statement costs more Python than running it (claims run per update).
         self._due = _due_statement(for_update=not db.is_sqlite)
 
@@ -116,6 +129,7 @@ class InboundQueue:
         """Store updates in one transaction; how many were new."""
         if not arrivals:
             return 0
+        await self._admit(len(arrivals))
         now = self._clock.now()
         async with self._db.session() as session:
             statement = _insert_new(session).returning(InboundUpdate.id)
@@ -136,6 +150,22 @@ class InboundQueue:
                 if (await session.execute(statement.values(**values))).scalar_one_or_none() is not None:
                     new += 1
         return new
+
+    async def _admit(self, count: int) -> None:
+        """StorageBusy when more updates wait than the limit: the receiver answers 503 (the
+        platform redelivers later) and a poller waits, instead of the backlog growing without
+        bound. The count is read at most every `backlog_every` seconds and grows with each put
+        in between, so a burst cannot slip past it."""
+        if self._backlog_limit is None:
+            return
+        now = time.monotonic()
+        if self._backlog_counted_at is None or now - self._backlog_counted_at >= self._backlog_every:
+            # Set first: updates arriving while this count runs use the last one.
+            self._backlog_counted_at = now
+            self._backlog_seen = await self.backlog()
+        if self._backlog_seen + count > self._backlog_limit:
+            raise StorageBusy(f"{self._backlog_seen} updates wait (limit {self._backlog_limit})")
+        self._backlog_seen += count
 
     async def claim(
         self, platforms: Collection[str], *, limit: int, album_quiet: timedelta

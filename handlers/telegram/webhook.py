@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Telegram's updates are far smaller; a body this large is not one.
 MAX_BODY = 1 << 20
+RETRY_AFTER = {"Retry-After": "1"}
 
 
 def webhook_receiver(
@@ -44,8 +45,9 @@ def webhook_receiver(
         try:
             await queue.put(arrival)
         except TRANSIENT_ERRORS as error:
+            # Storage away, or more stored than the workers keep up with (StorageBusy).
             log.warning("telegram webhook: storage unavailable (%s); answered 503", type(error).__name__)
-            return web.Response(status=503, text="storage unavailable, try again")
+            return web.Response(status=503, text="storage unavailable, try again", headers=RETRY_AFTER)
         on_stored()
         return web.Response(text="ok")
 

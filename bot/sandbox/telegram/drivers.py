@@ -224,9 +224,7 @@ class FakeUser:
         def done() -> bool:
             if not any(m.touched_at >= mark for m in self._chat.sent):
                 return False
-            return showing is None or any(
-                showing in b for b in self.inline_buttons() + self.reply_buttons()
-            )
+            return showing is None or any(showing in b for b in self.inline_buttons() + self.reply_buttons())
 
         while not done():
             left = deadline - loop.time()
