@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(PY) bench/notices.py
 	$(PY) bench/lanes.py
 	$(PY) bench/faults.py
+	$(PY) bench/intake.py
 
 model: $(STAMP)
 	$(PY) -m bot.classify.build

@@ -1,7 +1,7 @@
 """Intake benchmark: scripted citizens walk the whole intake on the webhook, closed loop, against
 tsur-bot and against a bare aiogram echo bot on the same harness.
 
-Usage: .venv/bin/python bench/intake.py [--citizens 200] [--rounds 1]
+Usage: .venv/bin/python bench/intake.py [--citizens 200] [--rounds 1] [--burst 400]
                                         [--setups sqlite,postgres,postgres+redis,2x]
 
 Each citizen waits for the bot's answer before the next step: /start → consent → report → text →
@@ -13,7 +13,9 @@ is two of them on one port (SO_REUSEPORT) sharing PostgreSQL and Redis. Setups a
 are interleaved, round after round.
 
 Prints, per setup: steps/s, reports/s, step p50/p99, the slowest step, peak RSS of each process,
-unanswered citizens and the ratio of steps/s to the echo run just before it. The bot's pacing is
+unanswered citizens, the bot's CPU time per step and the ratio of steps/s to the echo run just
+before it. Then, per setup, a burst: `--burst` first contacts (/start) at one instant, each waiting
+up to 60 s for its answer (steps/s there is answers per second). The bot's pacing is
 lifted (TELEGRAM_RATE / TELEGRAM_CHAT_RATE): the local server has no limits, and the point is
 what one process can do. Only 127.0.0.1; every wait is bounded. PostgreSQL/Redis: DATABASE_URL /
 REDIS_URL (their data is reset).
@@ -184,8 +186,9 @@ async def _storage(setup: str, workdir: Path) -> tuple[str, str | None]:
 LIFTED_PACING = {"TELEGRAM_RATE": "100000", "TELEGRAM_CHAT_RATE": "1000", "FLOOD_LIMIT": "1000"}
 
 
-async def bench_setup(setup: str, citizens: int, first_id: int) -> Run:
-    """One closed-loop run of tsur-bot in `setup` (sqlite, postgres, postgres+redis, 2x)."""
+async def bench_setup(setup: str, citizens: int, first_id: int, burst_of: int = 0) -> Run:
+    """One closed-loop run of tsur-bot in `setup` (sqlite, postgres, postgres+redis, 2x), or with
+    `burst_of`, that many /start at one instant."""
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         database_url, redis_url = await _storage(setup, workdir)
@@ -198,9 +201,32 @@ async def bench_setup(setup: str, citizens: int, first_id: int) -> Run:
             ]
             async with _processes(processes, server):
                 cpu = sum(process.cpu_seconds() for process in processes)
-                run = await closed_loop(server, setup, citizens, _tsur_steps(), first_id)
+                if burst_of:
+                    run = await burst(server, setup, burst_of, first_id)
+                else:
+                    run = await closed_loop(server, setup, citizens, _tsur_steps(), first_id)
                 run.cpu_seconds = sum(process.cpu_seconds() for process in processes) - cpu
                 run.rss_mb = [process.peak_rss_mb() for process in processes]
+    return run
+
+
+async def burst(server: FakeTelegramServer, name: str, citizens: int, first_id: int) -> Run:
+    """`citizens` first contacts at the same instant (/start), each waiting for the consent button."""
+    run = Run(f"{name} burst", citizens)
+    users = [server.user(first_id + n, first_name=f"Житель {n}") for n in range(citizens)]
+    started = time.monotonic()
+
+    async def first_contact(user: FakeUser) -> None:
+        mark = user.mark()
+        sent = time.monotonic()
+        await user.send_command("/start")
+        if await user.answered_since(mark, "Согласен", timeout=STEP_TIMEOUT):
+            run.latencies.append(time.monotonic() - sent)
+        else:
+            run.unanswered += 1
+
+    await asyncio.gather(*(first_contact(user) for user in users))
+    run.seconds = time.monotonic() - started
     return run
 
 
@@ -228,7 +254,7 @@ async def bench_echo(citizens: int, first_id: int) -> Run:
 
 
 def _row(run: Run, echo: Run | None) -> str:
-    ratio = f"{run.steps_per_second / echo.steps_per_second:.3f}" if echo and echo is not run else "1"
+    ratio = f"{run.steps_per_second / echo.steps_per_second:.3f}" if echo and echo is not run else "-"
     rss = "+".join(f"{mb:.0f}" for mb in run.rss_mb)
     return (
         f"{run.name:<16} {run.steps_per_second:>8.1f} {run.reports / run.seconds:>9.1f} {ratio:>7}"
@@ -245,6 +271,7 @@ async def main() -> int:
     parser.add_argument("--citizens", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--setups", default="sqlite,postgres,postgres+redis,2x")
+    parser.add_argument("--burst", type=int, default=400, help="then this many /start at once (0: none)")
     args = parser.parse_args()
     setups = [s for s in args.setups.split(",") if s]
     rows: list[str] = []
@@ -257,6 +284,11 @@ async def main() -> int:
             for measured in (echo, run):
                 rows.append(_row(measured, echo))
                 print(f"round {round_no + 1}: {rows[-1]}", flush=True)
+    for setup in setups if args.burst else ():
+        run = await bench_setup(setup, args.citizens, first_id, burst_of=args.burst)
+        first_id += args.burst
+        rows.append(_row(run, None))
+        print(f"burst: {rows[-1]}", flush=True)
     print()
     print(
         f"{'setup':<16} {'steps/s':>8} {'reports/s':>9} {'÷ echo':>7} {'p50 s':>7} {'p99 s':>7}"
