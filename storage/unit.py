@@ -65,13 +65,8 @@ _current: ContextVar[tuple[Unit, asyncio.Task[object] | None] | None] = ContextV
 
 def current_unit(owner: object) -> Unit | None:
     """The unit of work of this task for the database `owner`, if one is open."""
-    entry = _current.get()
-    if entry is None:
-        return None
-    unit, task = entry
-    if unit.owner is not owner or task is not asyncio.current_task():
-        return None
-    return unit
+    unit = open_unit()
+    return unit if unit is not None and unit.owner is owner else None
 
 
 def open_unit() -> Unit | None:
