@@ -118,11 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.app.notice_cli import run_notice_command
 
         return asyncio.run(run_notice_command(settings, args))
-    if args.command in ("staff", "audit"):
-        from bot.app.staff_cli import run_audit_command, run_staff_command
+    if args.command in ("staff", "audit", "route"):
+        from bot.app.staff_cli import run_audit_command, run_route_command, run_staff_command
 
-        run = run_staff_command if args.command == "staff" else run_audit_command
-        return asyncio.run(run(settings, args))
+        run = {"staff": run_staff_command, "audit": run_audit_command, "route": run_route_command}
+        return asyncio.run(run[args.command](settings, args))
     if args.command == "contacts":
         user_id = None if args.user_id == "-" else args.user_id
         return asyncio.run(_contacts(settings, args.sector_id, args.level, user_id, args.name))

@@ -25,6 +25,7 @@ from bot.core.config import (
 )
 from bot.delivery.outbox import release_leases
 from bot.inbound.worker import InboundWorker, Processor
+from bot.services.periodic import every
 from bot.services.reports.sla import SlaScheduler
 from bot.services.retention import RetentionPurge
 from bot.web.server import Mount
@@ -103,6 +104,8 @@ async def run_bot(settings: Settings, *, webhook: bool, role: Role = Role.ALL) -
             run.task(scheduler.run(stop), "sla")
             purge = RetentionPurge.from_settings(app.db, app.services.clock, settings)
             run.task(purge.run(stop), "retention")
+            # Routing edited through another process (or the CLI) reaches this one within seconds.
+            run.task(_keep_catalog_fresh(app, stop), "reference")
         bot = await run.telegram(tg_token) if tg_token is not None else None
         if vk_token_ is not None:
             await run.vk(vk_token_, bot)
@@ -112,6 +115,16 @@ async def run_bot(settings: Settings, *, webhook: bool, role: Role = Role.ALL) -
         await run.wait()
     finally:
         await run.close()
+
+
+async def _keep_catalog_fresh(app: App, stop: asyncio.Event) -> None:
+    catalog = app.services.catalog
+
+    async def one_pass() -> None:
+        if await catalog.refresh(app.db):
+            log.info("reference data reloaded (version %s)", catalog.version)
+
+    await every(app.settings.reference_refresh_seconds, stop, one_pass, log, "reference data")
 
 
 class _Run:
@@ -150,7 +163,8 @@ class _Run:
         bot = build_bot(token, settings.telegram_api_url)
         self.cleanups.insert(0, bot.session.close)
         signer = callback_signer(token)
-        dispatcher = build_dispatcher(app, signer=signer)
+        # By webhook, a citizen's button press is answered in the webhook's own response.
+        dispatcher = build_dispatcher(app, signer=signer, callbacks_answered=self.webhook)
         await publish_commands(bot, app.services.translator)
         if self.role.works:
             self.processors["tg"] = TelegramUpdates(dispatcher, bot)
@@ -165,7 +179,13 @@ class _Run:
                 assert settings.webhook_base_url is not None and settings.webhook_secret is not None
                 secret = settings.webhook_secret.get_secret_value()
                 self.mounts.append(
-                    webhook_mount(app.inbound, settings.webhook_path, secret, self.worker.wake)
+                    webhook_mount(
+                        app.inbound,
+                        settings.webhook_path,
+                        secret,
+                        self.worker.wake,
+                        answer_citizen_callbacks=True,
+                    )
                 )
                 url = settings.webhook_base_url.rstrip("/") + settings.webhook_path
                 await bot.set_webhook(

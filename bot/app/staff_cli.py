@@ -1,5 +1,5 @@
-"""`python -m bot staff add|list|revoke` and `python -m bot audit`: the server's shell manages the
-registry (the first admin is created here) and reads the audit trail."""
+"""`python -m bot staff add|list|revoke`, `python -m bot audit` and `python -m bot route`: the server's
+shell manages the registry (the first admin is created here), reads the audit trail and edits routing."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from bot.app.command_database import database
 from bot.core.clock import SystemClock
 from bot.core.config import Settings
 from bot.services.catalog import Catalog
+from bot.services.reference_edits import ReferenceEditRefused, ReferenceEdits
 from bot.services.staff.audit import AuditQuery, audit_events, format_event
 from bot.services.staff.registry import StaffService
 from bot.services.staff.roles import Principal, Role, StaffError
@@ -39,6 +40,12 @@ def add_staff_parsers(commands: argparse._SubParsersAction[argparse.ArgumentPars
     audit.add_argument("--report", type=int, help="internal report id")
     audit.add_argument("--action", help="one kind of event, e.g. phone_shown")
     audit.add_argument("--limit", type=int, default=500)
+    route = commands.add_parser(
+        "route", help="send a sector's reports (in one municipality, or '*' for all) to a body"
+    )
+    route.add_argument("sector_id")
+    route.add_argument("municipality_id", help="a municipality id, or * for every municipality")
+    route.add_argument("body_id")
 
 
 def parse_since(value: str, now: datetime) -> datetime:
@@ -92,4 +99,23 @@ async def run_audit_command(settings: Settings, args: argparse.Namespace) -> int
     async with database(settings) as db:
         for event in await audit_events(db, query):
             print(format_event(event))
+    return 0
+
+
+async def run_route_command(settings: Settings, args: argparse.Namespace) -> int:
+    """Change one routing rule; running bots pick it up within REFERENCE_REFRESH_SECONDS."""
+    municipality = None if args.municipality_id == "*" else args.municipality_id
+    async with database(settings) as db:
+        catalog = await Catalog.load(db)
+        clock = SystemClock()
+        edits = ReferenceEdits(db, catalog, StaffService(db, clock, catalog.staff_scopes()), clock)
+        try:
+            change = await edits.set_route(Principal.shell(), args.sector_id, municipality, args.body_id)
+        except ReferenceEditRefused as error:
+            print(f"{error}; see `python -m bot sectors` and `python -m bot bodies`", file=sys.stderr)
+            return 2
+    print(
+        f"{change.sector_id} in {change.municipality_id or 'every municipality'}: "
+        f"{change.old_body_id or '-'} -> {change.body_id} (reference version {change.version})"
+    )
     return 0

@@ -40,8 +40,11 @@ def build_bot(token: str, api_url: str | None) -> Bot:
     return Bot(token, session=session)
 
 
-def build_dispatcher(app: App, *, signer: CallbackSigner) -> Dispatcher:
-    """Routers per audience; services reach handlers as workflow data, not globals."""
+def build_dispatcher(app: App, *, signer: CallbackSigner, callbacks_answered: bool = False) -> Dispatcher:
+    """Routers per audience; services reach handlers as workflow data, not globals.
+
+    `callbacks_answered`: the webhook answers citizens' button presses on receipt.
+    """
     from dialogs.comms.registry import build_comms_dialogs
     from dialogs.engine import DialogRunner
     from handlers.telegram.binding import binding_router
@@ -51,6 +54,7 @@ def build_dispatcher(app: App, *, signer: CallbackSigner) -> Dispatcher:
 
     dispatcher = Dispatcher(
         runner=app.runner,
+        callbacks_answered=callbacks_answered,
         # The comms chat's composer: the same engine, staff dialogs, drafts in the same state store.
         comms=DialogRunner(
             replace(app.services, notices=app.notices), build_comms_dialogs(), app.runner.retry_delays

@@ -81,6 +81,9 @@ class Settings(BaseSettings):
         ge=1,
         description="Updates waiting to be processed past which webhooks answer 503 (redelivered later)",
     )
+    reference_refresh_seconds: float = Field(
+        default=5.0, gt=0, description="How often each process checks for edited reference data (routing)"
+    )
     default_language: str = Field(default="ru", description="Language before a citizen chooses one")
     dialog_ttl_minutes: int = Field(default=120, ge=1, description="An idle dialog expires after this")
     privacy_policy_url: str = Field(

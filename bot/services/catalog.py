@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import REFERENCE_DATA_DIR
 from bot.services.geo import MunicipalityDirectory
@@ -17,6 +18,8 @@ from storage.db import Database
 
 DATA_DIR = REFERENCE_DATA_DIR
 OTHER_SECTOR = "other"
+# The one row of reference_versions this module keeps.
+CATALOG_VERSION = "catalog"
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,9 @@ class Catalog:
         bodies: dict[str, BodyInfo],
         rules: list[routing.RoutingRule],
         municipalities: MunicipalityDirectory,
+        version: int = 0,
     ) -> None:
+        self.version = version
         self.sectors = {s.id: s for s in sorted(sectors, key=lambda s: s.position)}
         self.bodies = bodies
         self.rules = rules
@@ -148,6 +153,7 @@ class Catalog:
     async def load(cls, db: Database, municipalities: MunicipalityDirectory | None = None) -> Catalog:
         """Read sectors, bodies and routing rules from the database."""
         async with db.session() as session:
+            version = await reference_version(session)
             sector_rows = await session.scalars(
                 select(models.Sector).where(models.Sector.active.is_(True)).order_by(models.Sector.position)
             )
@@ -170,7 +176,22 @@ class Catalog:
                 routing.RoutingRule(row.sector_id, row.municipality_id, row.body_id, row.priority)
                 for row in await session.scalars(select(models.RoutingRule))
             ]
-        return cls(sectors, bodies, rules, municipalities or MunicipalityDirectory.load())
+        return cls(sectors, bodies, rules, municipalities or MunicipalityDirectory.load(), version)
+
+    async def refresh(self, db: Database) -> bool:
+        """Reload in place when another process edited the reference data; True if it did.
+
+        Services hold this object, so its fields are swapped with no await between them.
+        """
+        async with db.session() as session:
+            version = await reference_version(session)
+        if version == self.version:
+            return False
+        fresh = await Catalog.load(db, self.municipalities)
+        self.version = fresh.version
+        self.sectors, self.bodies = fresh.sectors, fresh.bodies
+        self.rules, self.routing = fresh.rules, fresh.routing
+        return True
 
     def sector(self, sector_id: str) -> SectorInfo:
         return self.sectors.get(sector_id) or self.sectors[OTHER_SECTOR]
@@ -195,3 +216,24 @@ class Catalog:
     def route(self, sector_id: str | None, municipality_id: str | None) -> str:
         """The body whose queue gets a report of this sector and place."""
         return self.routing.route(sector_id, municipality_id)
+
+
+async def reference_version(session: AsyncSession) -> int:
+    """The counter edits of the reference data bump (0 before the first edit)."""
+    found = await session.scalar(
+        select(models.ReferenceVersion.version).where(models.ReferenceVersion.name == CATALOG_VERSION)
+    )
+    return found or 0
+
+
+async def bump_reference_version(session: AsyncSession) -> int:
+    """Move the counter on in the caller's transaction (the edit's); returns the new value."""
+    bumped = await session.execute(
+        update(models.ReferenceVersion)
+        .where(models.ReferenceVersion.name == CATALOG_VERSION)
+        .values(version=models.ReferenceVersion.version + 1)
+    )
+    if bumped.rowcount == 0:  # type: ignore[attr-defined]
+        session.add(models.ReferenceVersion(name=CATALOG_VERSION, version=1))
+        await session.flush()
+    return await reference_version(session)

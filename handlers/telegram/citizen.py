@@ -81,7 +81,13 @@ def citizen_router() -> Router:
         await runner.handle(replace(inbound, key=update_key(event_update.update_id)))
 
     @router.callback_query()
-    async def on_button(query: CallbackQuery, bot: Bot, event_update: Update, runner: DialogRunner) -> None:
+    async def on_button(
+        query: CallbackQuery,
+        bot: Bot,
+        event_update: Update,
+        runner: DialogRunner,
+        callbacks_answered: bool = False,
+    ) -> None:
         user = query.from_user
         inbound = Inbound(
             platform=PLATFORM,
@@ -92,10 +98,12 @@ def citizen_router() -> Router:
             key=update_key(event_update.update_id),
         )
         reply = await runner.handle(inbound)
-        # Answered after handling: the spinner stops when the reply is ready (Telegram allows ~15 s).
+        # By polling, answered after handling: the spinner stops when the reply is ready (Telegram
+        # allows ~15 s). By webhook the webhook's response answered it on receipt (callbacks_answered).
         # A press processed again after a restart may be too old to answer: nothing is lost by that.
-        with contextlib.suppress(TelegramBadRequest):
-            await query.answer()
+        if not callbacks_answered:
+            with contextlib.suppress(TelegramBadRequest):
+                await query.answer()
         if query.message is not None and reply.views:
             # The pressed message loses its buttons so it cannot be pressed again by mistake.
             with contextlib.suppress(TelegramBadRequest):

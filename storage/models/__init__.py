@@ -8,7 +8,7 @@ from storage.models.chats import CommsChat, Operator, OperatorChat
 from storage.models.citizens import LinkCode, Subscription
 from storage.models.delivery import OutboxMessage
 from storage.models.notices import Notice
-from storage.models.reference import BlockContact, Body, Municipality, RoutingRule, Sector
+from storage.models.reference import BlockContact, Body, Municipality, ReferenceVersion, RoutingRule, Sector
 from storage.models.reports import Citizen, Report, ReportThread, SlaEvent, StatusChange
 from storage.models.staff import AuditEvent, StaffInvite, StaffMember, StaffRole
 from storage.models.updates import DialogStateRow, InboundUpdate
@@ -28,6 +28,7 @@ __all__ = [
     "Operator",
     "OperatorChat",
     "OutboxMessage",
+    "ReferenceVersion",
     "Report",
     "ReportThread",
     "RoutingRule",

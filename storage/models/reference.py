@@ -72,3 +72,13 @@ class BlockContact(Base):
     level: Mapped[str] = mapped_column(String(16))  # head | curator
     name: Mapped[str] = mapped_column(String(200))
     platform_user_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class ReferenceVersion(Base):
+    """A counter bumped in the transaction of every edit to the reference data: each process reads
+    it every few seconds and reloads its in-memory catalog when it moved."""
+
+    __tablename__ = "reference_versions"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)

@@ -215,6 +215,10 @@ async def kill_trial(workdir: Path, db_url: str, phase: str, citizens: int = 3, 
             found = "before-commit"
         elif phase == "commit-to-2xx":
             proxy.hold_answers()
+            # The worker may take the stored update before the kill lands: its reply waits too, or
+            # a reply Telegram took but the dead process never recorded would count as doubled
+            # (the at-least-once window `random` measures, not this phase's).
+            bot.api_proxy.hold_requests()
             found = await _stored_but_unanswered(db_url)
         elif phase == "during-reply":
             # Its sends wait in the proxy: killed with a reply on the way, not yet at Telegram.

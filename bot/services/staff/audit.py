@@ -32,6 +32,7 @@ class AuditAction(StrEnum):
     NOTICE_APPROVED = "notice_approved"
     NOTICE_SENT = "notice_sent"
     NOTICE_CANCELLED = "notice_cancelled"
+    ROUTE_SET = "route_set"
     REFUSED = "refused"
 
 

@@ -55,6 +55,10 @@ def _active_roles(who: Principal) -> Select[str, str]:
     )
 
 
+# What the shell configures: the registry, chats, routing; never a notice or a report action.
+SHELL_RIGHTS = frozenset({Right.MANAGE_STAFF, Right.BIND_CHAT, Right.READ_AUDIT, Right.EDIT_REFERENCE})
+
+
 class StaffService:
     """Registry reads and changes, every change audited in its own transaction."""
 
@@ -76,7 +80,7 @@ class StaffService:
         if who.is_shell:
             # The server's shell configures the registry and chats; it is no person, so it
             # composes or approves nothing (notices from the CLI name two registry members).
-            return SHELL_GRANT if right in (Right.MANAGE_STAFF, Right.BIND_CHAT, Right.READ_AUDIT) else None
+            return SHELL_GRANT if right in SHELL_RIGHTS else None
         if session is None:
             async with self._db.session() as own:
                 return await self._may(own, who, right, scope)

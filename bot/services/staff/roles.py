@@ -39,6 +39,7 @@ class Right(StrEnum):
     READ_MUNICIPALITY = "read_municipality"  # a municipal centre reads its share (scope: municipality)
     OVERSEE_SECTOR = "oversee_sector"  # block head / curator (scope: sector)
     READ_AUDIT = "read_audit"
+    EDIT_REFERENCE = "edit_reference"  # routing rules and other reference data
 
 
 RULES: dict[Right, tuple[Role, ...]] = {
@@ -51,6 +52,7 @@ RULES: dict[Right, tuple[Role, ...]] = {
     Right.READ_MUNICIPALITY: (Role.ADMIN, Role.MCU),
     Right.OVERSEE_SECTOR: (Role.ADMIN, Role.HEAD, Role.CURATOR),
     Right.READ_AUDIT: (Role.ADMIN,),
+    Right.EDIT_REFERENCE: (Role.ADMIN,),
 }
 
 
