@@ -215,11 +215,10 @@ async def kill_trial(workdir: Path, db_url: str, phase: str, citizens: int = 3, 
             found = "before-commit"
         elif phase == "commit-to-2xx":
             proxy.hold_answers()
-            # The worker may take the stored update before the kill lands: its reply waits too, or
-            # a reply Telegram took but the dead process never recorded would count as doubled
-            # (the at-least-once window `random` measures, not this phase's).
-            bot.api_proxy.hold_requests()
-            found = await _stored_but_unanswered(db_url)
+            # Replies are held the moment the row appears: a reply Telegram took that the dead
+            # process never recorded would count as doubled (the at-least-once window `random`
+            # measures, not this phase's).
+            found = await _stored_but_unanswered(db_url, bot.api_proxy.hold_requests)
         elif phase == "during-reply":
             # Its sends wait in the proxy: killed with a reply on the way, not yet at Telegram.
             bot.api_proxy.hold_requests()
@@ -256,16 +255,23 @@ async def _phase_now(db_url: str, server: FakeTelegramServer) -> str:
     return "during-reply" if pending or unsent else "idle"
 
 
-async def _stored_but_unanswered(db_url: str) -> str:
-    """With answers held: once a new update is stored, the kill falls between commit and 2xx."""
-    pending, done, _unsent = await _rows(db_url)
-    stored = pending + done
-    deadline = time.monotonic() + STEP_WAIT
-    while time.monotonic() < deadline:
-        pending, done, _ = await _rows(db_url)
-        if pending + done > stored:
-            return "commit-to-2xx"
-        await asyncio.sleep(0.005)
+async def _stored_but_unanswered(db_url: str, then: Callable[[], None]) -> str:
+    """With answers held: once a new update is stored (`then` runs at once), the kill falls between
+    commit and 2xx. One connection polls, so the moment is caught within milliseconds."""
+    db = Database(db_url)
+    try:
+        count = select(func.count()).select_from(InboundUpdate)
+        async with db.session() as session:
+            stored = int(await session.scalar(count) or 0)
+        deadline = time.monotonic() + STEP_WAIT
+        while time.monotonic() < deadline:
+            async with db.session() as session:
+                if int(await session.scalar(count) or 0) > stored:
+                    then()
+                    return "commit-to-2xx"
+            await asyncio.sleep(0.002)
+    finally:
+        await db.dispose()
     return "idle"
 
 
