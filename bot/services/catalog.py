@@ -181,16 +181,14 @@ class Catalog:
     async def refresh(self, db: Database) -> bool:
         """Reload in place when another process edited the reference data; True if it did.
 
-        Services hold this object, so its fields are swapped with no await between them.
+        Services hold this object, so every field is swapped at once, with no await between them.
         """
         async with db.session() as session:
             version = await reference_version(session)
         if version == self.version:
             return False
         fresh = await Catalog.load(db, self.municipalities)
-        self.version = fresh.version
-        self.sectors, self.bodies = fresh.sectors, fresh.bodies
-        self.rules, self.routing = fresh.rules, fresh.routing
+        vars(self).update(vars(fresh))
         return True
 
     def sector(self, sector_id: str) -> SectorInfo:

@@ -15,6 +15,7 @@ from bot.services.staff.roles import NotAllowed, Principal
 
 ADMIN = Principal.telegram(910, "Ольга")
 OPERATOR = Principal.telegram(911, "Пётр")
+STRANGER = Principal.telegram(999, "Никто")  # in no registry
 
 
 @pytest.fixture
@@ -45,9 +46,10 @@ async def test_an_admin_reroutes_a_sector_and_a_second_catalog_sees_it_on_refres
     assert (event.actor, event.role, event.subject) == ("tg:910", "admin", "housing:ekaterinburg")
 
 
-async def test_an_operator_may_not_reroute_and_nothing_changes(app: App) -> None:
+@pytest.mark.parametrize("who", [OPERATOR, STRANGER], ids=["operator", "stranger"])
+async def test_only_an_admin_may_reroute_and_a_refusal_changes_nothing(app: App, who: Principal) -> None:
     with pytest.raises(NotAllowed):
-        await _edits(app).set_route(OPERATOR, "housing", "ekaterinburg", "min-energy-housing")
+        await _edits(app).set_route(who, "housing", "ekaterinburg", "min-energy-housing")
     fresh = await Catalog.load(app.db)
     assert fresh.route("housing", "ekaterinburg") == "adm-ekaterinburg"
     assert fresh.version == app.services.catalog.version
