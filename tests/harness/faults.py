@@ -219,6 +219,9 @@ async def kill_trial(workdir: Path, db_url: str, phase: str, citizens: int = 3, 
             # process never recorded would count as doubled (the at-least-once window `random`
             # measures, not this phase's).
             found = await _stored_but_unanswered(db_url, bot.api_proxy.hold_requests)
+            # A reply Telegram took just before the hold is recorded by the bot a moment later:
+            # killing in between would double it (the window `random` measures, not this phase's).
+            await _replies_recorded(db_url, server, users)
         elif phase == "during-reply":
             # Its sends wait in the proxy: killed with a reply on the way, not yet at Telegram.
             bot.api_proxy.hold_requests()
@@ -273,6 +276,31 @@ async def _stored_but_unanswered(db_url: str, then: Callable[[], None]) -> str:
     finally:
         await db.dispose()
     return "idle"
+
+
+async def _replies_recorded(db_url: str, server: FakeTelegramServer, users: list[FakeUser]) -> None:
+    """Wait (at most 5 s) until every message Telegram holds for `users` is recorded as sent."""
+    db = Database(db_url)
+    try:
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline:
+            async with db.session() as session:
+                rows = (
+                    await session.execute(
+                        select(OutboxMessage.status, OutboxMessage.payload).where(
+                            OutboxMessage.kind == "citizen"
+                        )
+                    )
+                ).all()
+            recorded = sum(
+                len(payload.get("views", [])) if status == "sent" else int(payload.get("done_parts", 0))
+                for status, payload in rows
+            )
+            if recorded >= sum(len(server.sent_to(u.chat_id)) for u in users):
+                return
+            await asyncio.sleep(0.01)
+    finally:
+        await db.dispose()
 
 
 async def _kill_while_processing(db_url: str) -> str:
