@@ -3,8 +3,11 @@
 Usage: .venv/bin/python bench/classify.py [--csv FILE --text-column text --label-column label
 [--label-map FILE]]
 
-Always evaluates the held-out kzgov set (../shared/data/kzgov_ru.csv relative to the repository,
-labels mapped through kzgov_label_to_sector.csv) when it exists, plus any CSV given. Labels may be
+Always evaluates the frozen development set (bot/classify/data/dev/messages.csv, written apart from
+the seeds, never trained on) and the held-out kzgov set (../shared/data/kzgov_ru.csv relative to the
+repository, labels mapped through kzgov_label_to_sector.csv) when it exists, plus any CSV given.
+Prints macro-F1, accuracy, top-3, per-sector F1, the expected calibration error (15 equal-width
+bins), median and p99 ms per text, the model's load time and the process's peak RSS. Labels may be
 sector ids or Russian sector names (name_ru in bot/data/sectors.yaml, case-insensitive); a label
 map CSV with columns label_original,sector is applied first.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import resource
 import statistics
 import sys
 import time
@@ -28,6 +32,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from bot.classify import Classifier, Prediction  # noqa: E402
+from bot.classify.corpus import DEV_SET  # noqa: E402
 
 KZGOV_CSV = REPO_ROOT.parent / "shared" / "data" / "kzgov_ru.csv"
 KZGOV_MAP = REPO_ROOT.parent / "shared" / "data" / "kzgov_label_to_sector.csv"
@@ -105,6 +110,24 @@ def evaluate(gold: Sequence[str], predictions: Sequence[Prediction], lenient: bo
     )
 
 
+def calibration_error(gold: Sequence[str], predictions: Sequence[Prediction], bins: int = 15) -> float:
+    """Expected calibration error of the top guess: |accuracy - confidence| per bin, weighted."""
+    if not gold:
+        return 0.0
+    total = 0.0
+    for low in range(bins):
+        inside = [
+            (g == p.sector, p.confidence)
+            for g, p in zip(gold, predictions, strict=True)
+            if low / bins < p.confidence <= (low + 1) / bins or (low == 0 and p.confidence == 0)
+        ]
+        if inside:
+            accuracy = sum(hit for hit, _ in inside) / len(inside)
+            confidence = sum(c for _, c in inside) / len(inside)
+            total += len(inside) / len(gold) * abs(accuracy - confidence)
+    return total
+
+
 def run(
     classifier: Classifier,
     path: Path,
@@ -139,6 +162,7 @@ def run(
         predictions.append(classifier.predict(text))
         timings.append((time.perf_counter() - start) * 1000.0)
     median_ms = statistics.median(timings) if timings else 0.0
+    p99_ms = statistics.quantiles(timings, n=100)[98] if len(timings) > 1 else median_ms
 
     strict = evaluate(gold, predictions)
     lenient = evaluate(gold, predictions, lenient=True)
@@ -147,7 +171,8 @@ def run(
         print("   unmapped labels: " + ", ".join(f"{k!r}x{v}" for k, v in sorted(unknown.items())))
     print(
         f"macro-F1 {strict.macro_f1:.3f}  accuracy {strict.accuracy:.3f}  "
-        f"top-3 accuracy {strict.top3:.3f}  median {median_ms:.3f} ms/text"
+        f"top-3 accuracy {strict.top3:.3f}  ECE {calibration_error(gold, predictions):.3f}  "
+        f"median {median_ms:.3f} ms/text  p99 {p99_ms:.3f} ms"
     )
     print(
         f"lenient (housing label predicted as waste counted right): macro-F1 {lenient.macro_f1:.3f}  "
@@ -188,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"model loaded in {(time.perf_counter() - start) * 1000.0:.0f} ms")
     names = sector_names()
     try:
+        if DEV_SET.exists():
+            run(classifier, DEV_SET, "text", "sector", {}, names)
         if KZGOV_CSV.exists() and KZGOV_MAP.exists():
             run(classifier, KZGOV_CSV, "text", "label_original", read_label_map(KZGOV_MAP), names)
         else:
@@ -198,6 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ValueError) as error:
         print(f"bench: {error}", file=sys.stderr)
         return 2
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     return 0
 
 

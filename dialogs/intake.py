@@ -23,7 +23,10 @@ MAX_TEXT_CHARS = 20_000
 MAX_ADDRESS_CHARS = 500
 SUMMARY_TEXT_CHARS = 1_200
 MAX_CANDIDATES = 6
-UNSURE_CONFIDENCE = 0.35
+# Below this calibrated probability the citizen picks from the top three (and "all topics")
+# instead of confirming one guess: on the development set guesses under 0.6 are right about
+# half the time, guesses above it two times in three or more.
+UNSURE_CONFIDENCE = 0.6
 PHONE_DIGITS = re.compile(r"\d")
 
 

@@ -1,18 +1,26 @@
-"""Runtime sector classifier: loads model.json and predicts a sector with calibrated confidence."""
+"""Runtime sector classifier: reads the model JSON and predicts a sector with calibrated confidence.
+
+The arithmetic repeats scikit-learn's tf-idf (sublinear tf, l2 norm per feature group) and a
+linear model with temperature scaling, in numpy: the build checks both agree on its own texts.
+Loading scikit-learn itself in every bot process would cost a second and 100 MB for a dot product.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 import threading
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.classify.features import Lexicon, raw_features, stems_of, weigh
+import numpy as np
 
-MODEL_FORMAT = 1
+from bot.classify.words import char_features, content_words, word_features
+
+MODEL_FORMAT = 2
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "model.json"
 # Sector that takes texts the model cannot read at all (empty, emoji, digits only).
 FALLBACK_SECTOR = "other"
@@ -35,7 +43,7 @@ class Prediction:
 
 
 class Classifier:
-    """Linear model over stems, stem bigrams, character n-grams and lexicon hits."""
+    """Calibrated linear model over lemma and character n-gram tf-idf features."""
 
     def __init__(self, model: Mapping[str, Any]) -> None:
         """Wrap a model dict as produced by ``bot.classify.build`` (see ``load`` for files)."""
@@ -44,17 +52,20 @@ class Classifier:
         self.sectors: list[str] = [str(s) for s in model["sectors"]]
         fallback = str(model.get("fallback", FALLBACK_SECTOR))
         self.fallback = fallback if fallback in self.sectors else self.sectors[-1]
+        self.inputs = str(model.get("inputs", ""))
         self._stopwords = frozenset(str(w) for w in model["stopwords"])
-        self._lexicon = Lexicon(
-            {str(s): [tuple(p) for p in phrases] for s, phrases in model["lexicon"].items()}
-        )
-        self._group_weights: dict[str, float] = {str(k): float(v) for k, v in model["group_weights"].items()}
-        self._bias: list[float] = [float(b) for b in model["bias"]]
-        rows: dict[str, list[float]] = model["features"]
-        self._idf = {name: row[0] for name, row in rows.items()}
-        self._rows = rows
-        if len(self._bias) != len(self.sectors):
-            raise ValueError("classifier model: bias and sectors differ in length")
+        weights = model["group_weights"]
+        self._word_weight = float(weights["word"])
+        self._char_weight = float(weights["char"])
+        self._beta = float(model["beta"])
+        self._intercept = np.asarray(model["intercept"], dtype=np.float64)
+        rows: Mapping[str, Sequence[float]] = model["features"]
+        self._index = {name: i for i, name in enumerate(rows)}
+        table = np.asarray(list(rows.values()), dtype=np.float64).reshape(len(rows), len(self.sectors) + 1)
+        self._idf = table[:, 0].copy()
+        self._coef = np.ascontiguousarray(table[:, 1:])
+        if len(self._intercept) != len(self.sectors):
+            raise ValueError("classifier model: intercept and sectors differ in length")
 
     @classmethod
     def load(cls, path: Path | None = None) -> Classifier:
@@ -62,20 +73,25 @@ class Classifier:
         with (path or DEFAULT_MODEL_PATH).open(encoding="utf-8") as handle:
             return cls(json.load(handle))
 
+    def _group(self, features: list[str], weight: float) -> tuple[list[int], list[float]]:
+        counts = Counter(f for f in features if f in self._index)
+        if not counts:
+            return [], []
+        columns = [self._index[f] for f in counts]
+        values = [(1.0 + math.log(n)) * self._idf[c] for c, n in zip(columns, counts.values(), strict=True)]
+        norm = math.sqrt(sum(v * v for v in values))
+        return columns, [weight * v / norm for v in values]
+
     def scores(self, text: str) -> list[float] | None:
-        """Class logits of a text, or None when no known feature was found in it."""
-        stems = stems_of(text[:MAX_TEXT_CHARS], self._stopwords)
-        vector = weigh(raw_features(stems, self._lexicon), self._idf, self._group_weights)
-        if not vector:
+        """Calibrated class logits of a text, or None when no known feature was found in it."""
+        words = content_words(text[:MAX_TEXT_CHARS], self._stopwords)
+        word_cols, word_vals = self._group(word_features(words), self._word_weight)
+        char_cols, char_vals = self._group(char_features(words), self._char_weight)
+        columns = word_cols + char_cols
+        if not columns:
             return None
-        scores = list(self._bias)
-        n = len(scores)
-        rows = self._rows
-        for name, value in vector.items():
-            row = rows[name]
-            for k in range(n):
-                scores[k] += row[k + 1] * value
-        return scores
+        logits = np.asarray(word_vals + char_vals) @ self._coef[columns] + self._intercept
+        return [float(v) for v in self._beta * logits]
 
     def predict(self, text: str) -> Prediction:
         """Most probable sector of a citizen report, with probabilities of all sectors.
