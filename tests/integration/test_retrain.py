@@ -17,9 +17,9 @@ from bot.classify.cli import run_retrain
 from bot.classify.retrain import MIN_HELD_BACK, judge, load_corrections
 from bot.services.chats import bind_chat
 from bot.services.reports.access import Actor
-from bot.services.reports.filing import ReportDraft
 from bot.services.staff.roles import Principal
 from storage.db import Database, migrate
+from tests.harness.filing import file_directly
 
 TSUR_CHAT = -100_2
 OPERATOR = Actor("700", "Ольга", TSUR_CHAT)
@@ -73,19 +73,8 @@ async def test_operators_transfers_teach_the_model_and_a_candidate_no_better_is_
     texts = [t.format(where=w) + when for t, w, when in itertools.product(WHAT, WHERE, WHEN)]
     texts += [t.upper() for t in texts]
     for n, text in enumerate(texts):
-        citizen = await app.services.citizens.give_consent("tg", str(5000 + n), "ru")
-        filed = await app.services.reports.file(
-            ReportDraft(
-                intake_key=f"scooter-{n}",
-                platform="tg",
-                citizen_id=citizen.id,
-                language="ru",
-                text=text,
-                municipality_id="ekaterinburg",
-                sector_id="roads",
-            )
-        )
-        await app.actions.transfer(filed.id, OPERATOR, "transport")
+        report_id, _ = await file_directly(app, str(5000 + n), text, key=f"scooter-{n}", sector="roads")
+        await app.actions.transfer(report_id, OPERATOR, "transport")
     corrections = await load_corrections(app.db)
     assert len(corrections) == len(texts)
 

@@ -13,12 +13,12 @@ from bot.app.wiring import App
 from bot.core.clock import ManualClock
 from bot.services.chats import bind_chat
 from bot.services.reports.access import Actor
-from bot.services.reports.filing import ReportDraft
 from bot.services.reports.sector_examples import MAX_PER_CITIZEN
 from bot.services.retention import RetentionPurge
 from bot.services.staff.roles import Principal
 from storage.models import SectorExample
 from tests.harness.chat import Chat
+from tests.harness.filing import file_directly
 
 OPS_CHAT = -100_1
 TSUR_CHAT = -100_2
@@ -36,20 +36,8 @@ async def app(database_url: str, app_factory: Any) -> App:
     return built
 
 
-async def file(app: App, user_id: str, n: int, sector: str = "housing") -> tuple[int, int]:
-    citizen = await app.services.citizens.give_consent("tg", user_id, "ru")
-    filed = await app.services.reports.file(
-        ReportDraft(
-            intake_key=f"key-{user_id}-{n}",
-            platform="tg",
-            citizen_id=citizen.id,
-            language="ru",
-            text=TEXT,
-            municipality_id="ekaterinburg",
-            sector_id=sector,
-        )
-    )
-    return filed.id, citizen.id
+async def file(app: App, user_id: str, n: int) -> tuple[int, int]:
+    return await file_directly(app, user_id, TEXT, key=f"key-{user_id}-{n}")
 
 
 async def examples(app: App) -> list[SectorExample]:
