@@ -196,6 +196,44 @@ def run(
     print()
 
 
+def run_corrections(classifier: Classifier, names: Mapping[str, str]) -> None:
+    """The operators' corrections (DATABASE_URL) measured like any labelled CSV, and how often the
+    model's first guess at filing time already agreed with the operator."""
+    import asyncio
+    import os
+    import tempfile
+
+    from sqlalchemy import select
+
+    from storage.db import Database
+    from storage.models import SectorExample
+
+    async def rows() -> list[tuple[str, str, str | None]]:
+        db = Database(os.environ.get("DATABASE_URL", "sqlite+aiosqlite:///tsur.sqlite3"))
+        try:
+            async with db.session() as session:
+                result = await session.execute(
+                    select(SectorExample.text, SectorExample.sector_id, SectorExample.guessed_sector)
+                )
+                return [(str(t), str(s), g) for t, s, g in result.all()]
+        finally:
+            await db.dispose()
+
+    examples = asyncio.run(rows())
+    if not examples:
+        print("== corrections: none stored ==\n")
+        return
+    agreed = sum(1 for _, sector, guess in examples if guess == sector)
+    print(f"corrections: {len(examples)}; the first guess at filing agreed with the operator in {agreed}")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "corrections.csv"
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["text", "sector"])
+            writer.writerows((text, sector) for text, sector, _ in examples)
+        run(classifier, path, "text", "sector", {}, names)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; returns a process exit code."""
     parser = argparse.ArgumentParser(
@@ -206,6 +244,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--label-column", default="label")
     parser.add_argument("--label-map", type=Path, help="CSV with columns label_original,sector")
     parser.add_argument("--model", type=Path, help="model file (default: bot/classify/model.json)")
+    parser.add_argument(
+        "--corrections", action="store_true", help="also the operators' corrections stored in DATABASE_URL"
+    )
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -219,6 +260,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             run(classifier, KZGOV_CSV, "text", "label_original", read_label_map(KZGOV_MAP), names)
         else:
             print(f"held-out set not found: {KZGOV_CSV}", file=sys.stderr)
+        if args.corrections:
+            run_corrections(classifier, names)
         if args.csv is not None:
             label_map = read_label_map(args.label_map) if args.label_map else {}
             run(classifier, args.csv, args.text_column, args.label_column, label_map, names)

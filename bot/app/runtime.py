@@ -106,6 +106,7 @@ async def run_bot(settings: Settings, *, webhook: bool, role: Role = Role.ALL) -
             run.task(purge.run(stop), "retention")
             # Routing edited through another process (or the CLI) reaches this one within seconds.
             run.task(_keep_catalog_fresh(app, stop), "reference")
+            run.task(_keep_model_fresh(app, stop), "model")
         bot = await run.telegram(tg_token) if tg_token is not None else None
         if vk_token_ is not None:
             await run.vk(vk_token_, bot)
@@ -125,6 +126,19 @@ async def _keep_catalog_fresh(app: App, stop: asyncio.Event) -> None:
             log.info("reference data reloaded (version %s)", catalog.version)
 
     await every(app.settings.reference_refresh_seconds, stop, one_pass, log, "reference data")
+
+
+async def _keep_model_fresh(app: App, stop: asyncio.Event) -> None:
+    model = app.model_file
+    if model is None:
+        return
+
+    async def one_pass() -> None:
+        # Loading a model takes a few hundred milliseconds: off the event loop.
+        if await asyncio.to_thread(model.refresh):
+            log.info("classifier model reloaded from %s", model.path)
+
+    await every(app.settings.model_refresh_seconds, stop, one_pass, log, "classifier model")
 
 
 class _Run:

@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.classify import Classifier, load_classifier
+from bot.classify import Classifier
+from bot.classify.model import ModelFile
 from bot.core.clock import Clock, SystemClock
 from bot.core.config import Settings
 from bot.core.i18n import Translator
@@ -56,6 +57,8 @@ class App:
     calendar: WorkCalendar
     notices: NoticeService
     staff: StaffService
+    # The classifier's file when the process loaded it (None: a test passed its own classifier).
+    model_file: ModelFile | None = None
 
     def outbox_worker(self, messengers: Mapping[str, Messenger], **options: Any) -> OutboxWorker:
         """A delivery worker for these messengers; the operators hear when a citizen is unreachable."""
@@ -109,6 +112,10 @@ async def build_app(
         else FloodGuard(settings.flood_limit, settings.flood_window_seconds)
     )
     replies = Replies(db, clock)
+    model_file: ModelFile | None = None
+    if classifier is None:
+        model_file = ModelFile(settings.model_path)
+        classifier = model_file.classifier
     calendar = WorkCalendar(settings.timezone)
     staff = StaffService(db, clock, catalog.staff_scopes())
     actions = Casework(db, catalog, clock, calendar, staff)
@@ -116,7 +123,7 @@ async def build_app(
         citizens=CitizenService(db, clock),
         reports=ReportFiling(db, catalog, calendar, clock),
         catalog=catalog,
-        classifier=classifier or load_classifier(),
+        classifier=classifier,
         translator=Translator(),
         state=state,
         flood=flood,
@@ -139,7 +146,9 @@ async def build_app(
     )
     # Leases and album gathering measure real time, even where the domain runs on a test's clock.
     inbound = InboundQueue(db, SystemClock(), backlog_limit=settings.inbound_backlog_limit)
-    return App(settings, db, redis, services, runner, inbound, replies, actions, calendar, notices, staff)
+    return App(
+        settings, db, redis, services, runner, inbound, replies, actions, calendar, notices, staff, model_file
+    )
 
 
 def pool_sizing(settings: Settings) -> PoolSizing:

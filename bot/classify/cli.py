@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import sys
 from collections.abc import Iterable, Iterator
@@ -60,6 +61,8 @@ def run_classify_cli(argv: list[str], stdin: TextIO, stdout: TextIO) -> int:
 
     Errors go to stderr. Every input text, blank ones included, gets exactly one output line.
     """
+    if argv[:1] == ["retrain"]:
+        return asyncio.run(run_retrain(argv[1:]))
     try:
         args = _parser().parse_args(argv)
         classifier = Classifier.load(args.model) if args.model else load_classifier()
@@ -81,3 +84,38 @@ def run_classify_cli(argv: list[str], stdin: TextIO, stdout: TextIO) -> int:
         return 2
     stdout.flush()
     return 0
+
+
+async def run_retrain(argv: list[str]) -> int:
+    """`python -m bot classify retrain`: 0 when a better model was written to MODEL_PATH, 1 when the
+    candidate was refused, 2 on a usage or configuration problem."""
+    from pydantic import ValidationError
+
+    from bot.classify.retrain import judge, load_corrections
+    from bot.core.config import Settings
+    from storage.db import Database
+
+    if argv:
+        print("usage: python -m bot classify retrain (reads DATABASE_URL and MODEL_PATH)", file=sys.stderr)
+        return 2
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        print(f"python -m bot classify retrain: {error.errors()[0]['msg']}", file=sys.stderr)
+        return 2
+    if settings.model_path is None:
+        print("python -m bot classify retrain: MODEL_PATH is not set", file=sys.stderr)
+        return 2
+    db = Database(settings.database_url)
+    try:
+        corrections = await load_corrections(db)
+    finally:
+        await db.dispose()
+    current = Classifier.load(settings.model_path if settings.model_path.is_file() else None)
+    verdict = judge(corrections, current, settings.model_path)
+    v = verdict
+    print(f"corrections: {v.trained_on} trained on, {v.held_back} held back")
+    print(f"held back macro-F1: current {v.current_held_f1:.3f}, candidate {v.candidate_held_f1:.3f}")
+    print(f"development set macro-F1: current {v.current_dev_f1:.3f}, candidate {v.candidate_dev_f1:.3f}")
+    print(v.reason + (f": written to {settings.model_path}" if v.accepted else ""))
+    return 0 if verdict.accepted else 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -111,6 +112,10 @@ class Classifier:
         )
         return Prediction(sector=ranked[0][0], confidence=ranked[0][1], ranked=ranked)
 
+    def swap(self, fresh: Classifier) -> None:
+        """Take every field of `fresh` at once (a retrained model replacing this one in place)."""
+        vars(self).update(vars(fresh))
+
     def predict_many(self, texts: Sequence[str]) -> list[Prediction]:
         """Predictions of several texts, in order."""
         return [self.predict(text) for text in texts]
@@ -122,6 +127,36 @@ class Classifier:
         share = 1.0 / (n + 1)
         ranked = [(self.fallback, 2 * share)] + [(s, share) for s in self.sectors if s != self.fallback]
         return Prediction(sector=self.fallback, confidence=2 * share, ranked=ranked)
+
+
+class ModelFile:
+    """The model file a process runs (MODEL_PATH, or the committed seed model): `refresh` swaps the
+    classifier in place when the file changed, so dialogs holding it see the new model at once."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path if path is not None and path.is_file() else DEFAULT_MODEL_PATH
+        self._configured = path
+        self._stamp = self._stat()
+        self.classifier = Classifier.load(self.path)
+
+    def _stat(self) -> tuple[int, int] | None:
+        try:
+            info = os.stat(self.path)
+        except OSError:
+            return None
+        return info.st_mtime_ns, info.st_size
+
+    def refresh(self) -> bool:
+        """Reload when the file changed (or MODEL_PATH appeared); True when a new model is in use."""
+        if self._configured is not None and self.path != self._configured and self._configured.is_file():
+            self.path = self._configured
+        stamp = self._stat()
+        if stamp is None or stamp == self._stamp:
+            return False
+        fresh = Classifier.load(self.path)
+        self._stamp = stamp
+        self.classifier.swap(fresh)
+        return True
 
 
 _cache_lock = threading.Lock()

@@ -64,6 +64,15 @@ def lemma(word: str) -> str:
         return str(_analyzer().parse(word)[0].normal_form).replace("ё", "е")
 
 
+@lru_cache(maxsize=65536)
+def lemma_tags(word: str) -> frozenset[str]:
+    """Grammemes of the most probable reading of one lower-case Russian word (empty for others)."""
+    if not _CYRILLIC_RE.search(word):
+        return frozenset()
+    with _lock:
+        return frozenset(str(g) for g in _analyzer().parse(word)[0].tag.grammemes)
+
+
 def normalize(text: str) -> str:
     """Lower-case text with HTML remnants, URLs and the ё/е distinction removed."""
     text = html.unescape(text)

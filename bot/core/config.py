@@ -84,6 +84,14 @@ class Settings(BaseSettings):
     reference_refresh_seconds: float = Field(
         default=5.0, gt=0, description="How often each process checks for edited reference data (routing)"
     )
+    model_path: Path | None = Field(
+        default=None,
+        description="Where `python -m bot classify retrain` writes an accepted model; every process uses it "
+        "instead of the committed seed model and reloads it within MODEL_REFRESH_SECONDS of a change",
+    )
+    model_refresh_seconds: float = Field(
+        default=30.0, gt=0, description="How often each process checks MODEL_PATH for a retrained model"
+    )
     default_language: str = Field(default="ru", description="Language before a citizen chooses one")
     dialog_ttl_minutes: int = Field(default=120, ge=1, description="An idle dialog expires after this")
     privacy_policy_url: str = Field(
@@ -118,6 +126,11 @@ class Settings(BaseSettings):
     )
     retention_outbox_days: int = Field(
         default=90, ge=1, description="Sent, dead and cancelled outbox messages are kept this long"
+    )
+    retention_examples_days: int = Field(
+        default=365,
+        ge=1,
+        description="Classifier examples learnt from operators' transfers and closures are kept this long",
     )
 
     @field_validator("database_url")

@@ -21,13 +21,14 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.config import Settings
 from bot.services.periodic import every
 from storage.db import Database, migrate
-from storage.models import DialogStateRow, InboundUpdate, OutboxMessage
+from storage.models import DialogStateRow, InboundUpdate, OutboxMessage, SectorExample
 
 log = logging.getLogger(__name__)
 
 DRAFTS = "drafts"
 UPDATES = "updates"
 OUTBOX = "outbox"
+EXAMPLES = "examples"
 FINISHED_STATUSES = ("sent", "dead", "cancelled")
 # Processed updates keep only their key; ones that failed for good keep their payload until here.
 FINISHED_UPDATES = ("done", "dead")
@@ -40,7 +41,14 @@ class RetentionPurge:
     """Deletes what is past its retention period; one pass is one transaction."""
 
     def __init__(
-        self, db: Database, clock: Clock, *, drafts: timedelta, updates: timedelta, outbox: timedelta
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        drafts: timedelta,
+        updates: timedelta,
+        outbox: timedelta,
+        examples: timedelta = timedelta(days=365),
     ) -> None:
         if updates < MIN_UPDATES_PERIOD:
             raise ValueError(f"processed updates must be kept at least {MIN_UPDATES_PERIOD.days} days")
@@ -49,6 +57,7 @@ class RetentionPurge:
         self._drafts = drafts
         self._updates = updates
         self._outbox = outbox
+        self._examples = examples
 
     @classmethod
     def from_settings(cls, db: Database, clock: Clock, settings: Settings) -> RetentionPurge:
@@ -58,6 +67,7 @@ class RetentionPurge:
             drafts=timedelta(days=settings.retention_drafts_days),
             updates=timedelta(days=settings.retention_updates_days),
             outbox=timedelta(days=settings.retention_outbox_days),
+            examples=timedelta(days=settings.retention_examples_days),
         )
 
     async def run_once(self) -> dict[str, int]:
@@ -72,6 +82,7 @@ class RetentionPurge:
             OUTBOX: delete(OutboxMessage).where(
                 OutboxMessage.status.in_(FINISHED_STATUSES), finished_at < now - self._outbox
             ),
+            EXAMPLES: delete(SectorExample).where(SectorExample.created_at < now - self._examples),
         }
         counts: dict[str, int] = {}
         async with self._db.session() as session:

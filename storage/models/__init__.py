@@ -7,6 +7,7 @@ from storage.models.base import Base, utcnow
 from storage.models.chats import CommsChat, Operator, OperatorChat
 from storage.models.citizens import LinkCode, Subscription
 from storage.models.delivery import OutboxMessage
+from storage.models.examples import SectorExample
 from storage.models.notices import Notice
 from storage.models.reference import BlockContact, Body, Municipality, ReferenceVersion, RoutingRule, Sector
 from storage.models.reports import Citizen, Report, ReportThread, SlaEvent, StatusChange
@@ -33,6 +34,7 @@ __all__ = [
     "ReportThread",
     "RoutingRule",
     "Sector",
+    "SectorExample",
     "SlaEvent",
     "StaffInvite",
     "StaffMember",

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from bot.app.wiring import App
 from bot.services.chats import bind_chat
 from bot.services.reports.access import ActionRefused, Actor
-from bot.services.reports.filing import ReportDraft
 from bot.services.staff.audit import AuditQuery, audit_events
 from bot.services.staff.roles import Principal
 from storage.models import AuditEvent, OperatorChat, OutboxMessage, Report
+from tests.harness.filing import file_directly
 
 OPS_CHAT = -100_11
 TSUR_CHAT = -100_12
@@ -44,20 +44,8 @@ def other_body(app: App) -> str:
 
 
 async def file(app: App, user_id: str = "1001", sector: str = "housing", phone: str | None = PHONE) -> int:
-    citizen = await app.services.citizens.give_consent("tg", user_id, "ru")
-    filed = await app.services.reports.file(
-        ReportDraft(
-            intake_key=f"key-{user_id}-{sector}",
-            platform="tg",
-            citizen_id=citizen.id,
-            language="ru",
-            text=TEXT,
-            municipality_id="ekaterinburg",
-            sector_id=sector,
-            phone=phone,
-        )
-    )
-    return filed.id
+    report_id, _ = await file_directly(app, user_id, TEXT, sector=sector, phone=phone)
+    return report_id
 
 
 async def make_strict(app: App, body_id: str) -> None:

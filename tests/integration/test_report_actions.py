@@ -11,10 +11,10 @@ from sqlalchemy import select
 from bot.app.wiring import App
 from bot.services.chats import bind_chat
 from bot.services.reports.access import ActionRefused, Actor
-from bot.services.reports.filing import ReportDraft
 from bot.services.staff.roles import Principal
 from storage.models import OutboxMessage, Report
 from tests.harness.chat import Chat
+from tests.harness.filing import file_directly
 
 OPS_CHAT = -100_1
 TSUR_CHAT = -100_2
@@ -38,19 +38,7 @@ async def status(app: App, report_id: int) -> str:
 
 
 async def file(app: App, user_id: str = "1001", sector: str = "housing") -> tuple[int, int]:
-    citizen = await app.services.citizens.give_consent("tg", user_id, "ru")
-    filed = await app.services.reports.file(
-        ReportDraft(
-            intake_key=f"key-{user_id}-{sector}",
-            platform="tg",
-            citizen_id=citizen.id,
-            language="ru",
-            text=TEXT,
-            municipality_id="ekaterinburg",
-            sector_id=sector,
-        )
-    )
-    return filed.id, citizen.id
+    return await file_directly(app, user_id, TEXT, sector=sector)
 
 
 @pytest.fixture

@@ -90,16 +90,16 @@ async def test_each_kind_goes_exactly_when_past_its_period(
         session.add(outbox_row("paused-old", "paused", ancient))
     purge = RetentionPurge.from_settings(app.db, clock, app.settings)
 
-    assert await purge.run_once() == {"drafts": 1, "updates": 1, "outbox": 3}
+    assert await purge.run_once() == {"drafts": 1, "updates": 1, "outbox": 3, "examples": 0}
     assert await remaining(app) == {
         "drafts": {"tg:inside"},
         "updates": {"tg:update:inside", "tg:update:pending-old"},
         "outbox": {"sent-inside", "dead-inside", "cancelled-inside", "pending-old", "paused-old"},
     }
     # Nothing more is due until the clock moves.
-    assert await purge.run_once() == {"drafts": 0, "updates": 0, "outbox": 0}
+    assert await purge.run_once() == {"drafts": 0, "updates": 0, "outbox": 0, "examples": 0}
     clock.advance(2 * MINUTE)
-    assert await purge.run_once() == {"drafts": 1, "updates": 1, "outbox": 3}
+    assert await purge.run_once() == {"drafts": 1, "updates": 1, "outbox": 3, "examples": 0}
     assert await remaining(app) == {
         "drafts": set(),
         "updates": {"tg:update:pending-old"},
@@ -117,7 +117,7 @@ async def test_periods_come_from_settings(sqlite_url: str, app_factory: Any, clo
         )
         session.add(inbound_row("tg:update:1", "done", now - timedelta(days=13), finished_at=now))
     purge = RetentionPurge.from_settings(app.db, clock, app.settings)
-    assert await purge.run_once() == {"drafts": 1, "updates": 0, "outbox": 1}
+    assert await purge.run_once() == {"drafts": 1, "updates": 0, "outbox": 1, "examples": 0}
 
 
 def test_update_ids_are_kept_at_least_a_week(sqlite_url: str, clock: ManualClock) -> None:

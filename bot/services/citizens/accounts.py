@@ -19,6 +19,7 @@ from bot.delivery.outbox import DEAD, SENT, Kind, erase_citizen_messages
 from bot.inbound.queue import erase_citizen_updates
 from bot.services.citizens.contacts_mask import mask_contacts
 from bot.services.reports.cards import CITIZEN_RELAY_KEY, queue_card
+from bot.services.reports.sector_examples import forget_examples
 from storage.db import Database
 from storage.models import Citizen, LinkCode, OutboxMessage, Report, Subscription
 
@@ -142,6 +143,7 @@ class CitizenService:
             # Explicit, not left to ON DELETE CASCADE: erasure must not depend on a pragma.
             await session.execute(delete(Subscription).where(Subscription.citizen_id == citizen_id))
             await session.execute(delete(LinkCode).where(LinkCode.citizen_id == citizen_id))
+            await forget_examples(session, citizen_id)
             await session.delete(citizen)
             await session.flush()
             # The other accounts of the group stay linked to one another (their codes and

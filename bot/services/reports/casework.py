@@ -35,6 +35,7 @@ from bot.services.reports.lifecycle import (
     Status,
     change_status,
 )
+from bot.services.reports.sector_examples import CLOSED, TRANSFER, record_example
 from bot.services.reports.topics import topic_in
 from bot.services.staff.registry import StaffService
 from storage.db import Database
@@ -251,6 +252,7 @@ class Casework:
             await self._audit(session, report, acting, "transfer", sector=sector_id, to=new_body)
             report.sector_id = sector_id
             report.body_id = new_body
+            await record_example(session, report, TRANSFER, self._clock.now())
             report.assignee_id = None
             sector = self._catalog.sector(sector_id)
             due = due_dates(
@@ -322,6 +324,7 @@ class Casework:
             change_status(report, target, actor=actor, at=now, comment=comment)
             if solved:
                 report.closed_at = now
+                await record_example(session, report, CLOSED, now)
             await self._refresh_card(session, report)
             return report
 

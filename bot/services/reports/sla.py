@@ -29,6 +29,7 @@ from bot.services.reports.block_contacts import CURATOR, HEAD
 from bot.services.reports.cards import queue_card
 from bot.services.reports.deadlines import WorkCalendar
 from bot.services.reports.lifecycle import OPEN_STATUSES, SYSTEM_ACTOR, Status, change_status
+from bot.services.reports.sector_examples import CLOSED, record_example
 from bot.services.staff.registry import role_holders
 from bot.services.staff.roles import Role
 from storage.db import TRANSIENT_ERRORS, Database
@@ -281,6 +282,7 @@ class SlaScheduler:
         """Close an answered report nobody replied to, tell the citizen, refresh the operators' card."""
         change_status(report, Status.CLOSED, actor=SYSTEM_ACTOR, at=now, comment=AUTOCLOSE_COMMENT)
         report.closed_at = now
+        await record_example(session, report, CLOSED, now)
         await queue_card(session, report, now)
         citizen = await session.get(Citizen, report.citizen_id) if report.citizen_id is not None else None
         if citizen is None:
