@@ -169,4 +169,4 @@ def test_purge_command_prints_the_counts(tmp_path: Path) -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["drafts\t0", "updates\t0", "outbox\t0"]
+    assert result.stdout.splitlines() == ["drafts\t0", "updates\t0", "outbox\t0", "examples\t0"]
