@@ -197,8 +197,8 @@ def run(
 
 
 def run_corrections(classifier: Classifier, names: Mapping[str, str]) -> None:
-    """The operators' corrections (DATABASE_URL) measured like any labelled CSV, and how often the
-    model's first guess at filing time already agreed with the operator."""
+    """The operators' corrections (DATABASE_URL) measured like any labelled CSV, beside how often
+    the model's first guess and the citizen's own pick at filing already agreed with the operator."""
     import asyncio
     import os
     import tempfile
@@ -208,14 +208,19 @@ def run_corrections(classifier: Classifier, names: Mapping[str, str]) -> None:
     from storage.db import Database
     from storage.models import SectorExample
 
-    async def rows() -> list[tuple[str, str, str | None]]:
+    async def rows() -> list[tuple[str, str, str | None, str | None]]:
         db = Database(os.environ.get("DATABASE_URL", "sqlite+aiosqlite:///tsur.sqlite3"))
         try:
             async with db.session() as session:
                 result = await session.execute(
-                    select(SectorExample.text, SectorExample.sector_id, SectorExample.guessed_sector)
+                    select(
+                        SectorExample.text,
+                        SectorExample.sector_id,
+                        SectorExample.guessed_sector,
+                        SectorExample.citizen_sector,
+                    )
                 )
-                return [(str(t), str(s), g) for t, s, g in result.all()]
+                return [(str(t), str(s), g, c) for t, s, g, c in result.all()]
         finally:
             await db.dispose()
 
@@ -223,14 +228,26 @@ def run_corrections(classifier: Classifier, names: Mapping[str, str]) -> None:
     if not examples:
         print("== corrections: none stored ==\n")
         return
-    agreed = sum(1 for _, sector, guess in examples if guess == sector)
-    print(f"corrections: {len(examples)}; the first guess at filing agreed with the operator in {agreed}")
+    print(f"corrections: {len(examples)} operators' labels")
+    for title, column in (("model's first guess at filing", 2), ("citizen's own pick at filing", 3)):
+        known = [(row[1], row[column]) for row in examples if row[column] is not None]
+        agreed = sum(1 for label, other in known if label == other)
+        share = f"{agreed / len(known):.3f}" if known else "-"
+        print(f"  {title:<31} agreed with the operator in {agreed} of {len(known)} ({share})")
+    picks: dict[tuple[str, str], int] = {}
+    for _, label, _, pick in examples:
+        if pick is not None and pick != label:
+            picks[(pick, label)] = picks.get((pick, label), 0) + 1
+    worst = sorted(picks.items(), key=lambda item: (-item[1], item[0]))[:8]
+    if worst:
+        listed = ", ".join(f"{c}->{o} {n}" for (c, o), n in worst)
+        print(f"  citizens' wrong picks (picked -> operator): {listed}")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "corrections.csv"
         with path.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["text", "sector"])
-            writer.writerows((text, sector) for text, sector, _ in examples)
+            writer.writerows((text, sector) for text, sector, _, _ in examples)
         run(classifier, path, "text", "sector", {}, names)
 
 

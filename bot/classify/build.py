@@ -16,13 +16,14 @@ import random
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize_scalar
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, log_loss
 from sklearn.model_selection import StratifiedKFold
@@ -60,7 +61,7 @@ class BuildConfig:
     decimals: int = 4
 
 
-@dataclass
+@dataclass(frozen=True)
 class Trained:
     """The fitted parts: vocabularies with their idf, the linear model and the inverse temperature."""
 
@@ -72,7 +73,7 @@ class Trained:
 
     def matrix(self, texts: Sequence[Sequence[str]]) -> sp.csr_matrix:
         """Feature rows of tokenised texts, as the model was trained on them."""
-        return _stack(self.words.transform(texts), self.chars.transform(texts), self.config)
+        return _features(self.words, self.chars, texts, self.config)
 
     def probabilities(self, texts: Sequence[Sequence[str]]) -> np.ndarray:
         """Calibrated class probabilities straight from scikit-learn (the runtime must agree)."""
@@ -82,15 +83,30 @@ class Trained:
         return np.asarray(exps / exps.sum(axis=1, keepdims=True))
 
 
-def _stack(words: Any, chars: Any, config: BuildConfig) -> sp.csr_matrix:
-    return sp.hstack([words * config.word_weight, chars * config.char_weight]).tocsr()
+def _features(
+    words: TfidfVectorizer, chars: TfidfVectorizer, texts: Sequence[Sequence[str]], config: BuildConfig
+) -> sp.csr_matrix:
+    return sp.hstack(
+        [words.transform(texts) * config.word_weight, chars.transform(texts) * config.char_weight]
+    ).tocsr()
 
 
-def _vectorizer(analyzer: Any, config: BuildConfig, limit: int) -> TfidfVectorizer:
+def _vectorizer(
+    analyzer: Any, docs: Sequence[Sequence[str]], config: BuildConfig, limit: int
+) -> TfidfVectorizer:
+    """A tf-idf vectorizer fitted on `docs`, keeping the `limit` most frequent features.
+
+    scikit-learn's own `max_features` breaks ties in frequency with numpy's unstable argsort, whose
+    order differs between CPUs: here ties go by name, so every machine keeps the same features.
+    """
     # Documents arrive already tokenised: the analyzer turns the word list into features.
-    return TfidfVectorizer(
-        analyzer=analyzer, sublinear_tf=True, min_df=config.min_df, max_features=limit, dtype=np.float64
-    )
+    counts = CountVectorizer(analyzer=analyzer, min_df=config.min_df, dtype=np.int64)
+    totals = np.asarray(counts.fit_transform(docs).sum(axis=0)).ravel()
+    names = counts.get_feature_names_out()
+    kept = np.lexsort((names, -totals))[:limit]
+    vocabulary = sorted(str(name) for name in names[kept])
+    tfidf = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, vocabulary=vocabulary, dtype=np.float64)
+    return tfidf.fit(docs)
 
 
 def fit(
@@ -105,26 +121,25 @@ def fit(
     ]
     train = [*examples, *augmented]
     docs = [content_words(e.text, stopwords) for e in train]
-    words = _vectorizer(word_features, config, config.max_words).fit(docs)
-    chars = _vectorizer(char_features, config, config.max_chars).fit(docs)
-    trained = Trained(words, chars, LogisticRegression(), 1.0, config)
-    x = trained.matrix(docs)
+    words = _vectorizer(word_features, docs, config, config.max_words)
+    chars = _vectorizer(char_features, docs, config, config.max_chars)
+    x = _features(words, chars, docs, config)
     labels = np.array([sectors.index(e.sector) for e in train])
     weights = np.array([e.weight for e in train])
-    trained.model = _regression(config).fit(x, labels, sample_weight=weights)
+    model = _regression(config).fit(x, labels, sample_weight=weights)
     # Row i of `augmented` is the copy of example seeds[i]: a fold leaves out both.
     copy_row = {index: len(examples) + k for k, index in enumerate(seeds)}
     held = messy_copies([examples[i] for i in seeds], random.Random(config.seed + 1))
-    held_x = trained.matrix([content_words(e.text, stopwords) for e in held])
+    held_x = _features(words, chars, [content_words(e.text, stopwords) for e in held], config)
     folds = StratifiedKFold(n_splits=config.folds, shuffle=True, random_state=config.seed)
     logits = np.zeros((len(seeds), len(sectors)))
     out_of_fold = [i for i, e in enumerate(examples) if e.kind == "lexicon"]
     for train_pos, test_pos in folds.split(np.zeros(len(seeds)), [examples[i].sector for i in seeds]):
         rows = out_of_fold + [seeds[p] for p in train_pos] + [copy_row[seeds[p]] for p in train_pos]
-        model = _regression(config).fit(x[rows], labels[rows], sample_weight=weights[rows])
-        logits[test_pos] = model.decision_function(held_x[test_pos])
-    trained.beta = _temperature(logits, [sectors.index(e.sector) for e in held], len(sectors))
-    return trained
+        fold = _regression(config).fit(x[rows], labels[rows], sample_weight=weights[rows])
+        logits[test_pos] = fold.decision_function(held_x[test_pos])
+    beta = _temperature(logits, [sectors.index(e.sector) for e in held], len(sectors))
+    return Trained(words, chars, model, beta, config)
 
 
 def _regression(config: BuildConfig) -> LogisticRegression:
@@ -169,8 +184,18 @@ def export(
         "beta": round(trained.beta, 6),
         "intercept": [round(float(b), d) for b in trained.model.intercept_],
         "config": asdict(trained.config),
+        "built_with": toolchain(),
         "features": features,
     }
+
+
+# The libraries whose arithmetic shapes the file: another release may round a weight differently.
+TOOLCHAIN = ("numpy", "scipy", "scikit-learn", "pymorphy3", "pymorphy3-dicts-ru", "snowballstemmer")
+
+
+def toolchain() -> dict[str, str]:
+    """Versions of the libraries the model is built with (stored in it, compared by the tests)."""
+    return {name: metadata.version(name) for name in TOOLCHAIN}
 
 
 def build_model(
@@ -182,6 +207,9 @@ def build_model(
     """Train on the seeds (plus `extra` examples, e.g. operators' corrections) and export."""
     config = config or BuildConfig()
     sectors = read_sectors(sectors_file)
+    if FALLBACK_SECTOR not in sectors:
+        # Texts the model cannot read at all go to the fallback: without it they would have nowhere.
+        raise ValueError(f"{sectors_file}: the fallback sector {FALLBACK_SECTOR!r} is missing")
     stopwords = load_stopwords(data_dir)
     examples = [*seed_corpus(sectors, data_dir, config.lexicon_weight), *extra]
     trained = fit(examples, sectors, stopwords, config)
@@ -206,8 +234,20 @@ def _check_agreement(
 
 
 def dumps_model(model: dict[str, Any]) -> str:
-    """Canonical JSON text of a model: sorted keys, no extra whitespace, trailing newline."""
-    return json.dumps(model, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
+    """Canonical JSON text of a model: sorted keys, one top-level key and one feature per line (a
+    retrain's diff reads feature by feature), trailing newline."""
+
+    def compact(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+    lines = []
+    for key in sorted(model):
+        if key == "features":
+            rows = ",\n".join(f"{compact(name)}:{compact(row)}" for name, row in sorted(model[key].items()))
+            lines.append(f'"features":{{\n{rows}\n}}')
+        else:
+            lines.append(f"{compact(key)}:{compact(model[key])}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
 
 
 def write_model(path: Path, model: dict[str, Any]) -> None:

@@ -24,5 +24,7 @@ class SectorExample(Base):
     sector_id: Mapped[str] = mapped_column(String(32))
     # The model's first guess when the report was filed, shown to the bench beside the label.
     guessed_sector: Mapped[str | None] = mapped_column(String(32))
+    # The sector the citizen filed under: for the bench only (a citizen could steer a model with it).
+    citizen_sector: Mapped[str | None] = mapped_column(String(32))
     source: Mapped[str] = mapped_column(String(16))  # transfer | closed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -68,6 +68,9 @@ class Report(Base):
     address: Mapped[str | None] = mapped_column(String(1000))
     municipality_id: Mapped[str | None] = mapped_column(ForeignKey("municipalities.id"))
     sector_id: Mapped[str] = mapped_column(ForeignKey("sectors.id"))
+    # The sector the citizen filed under (their pick or the guess they confirmed); transfers
+    # change sector_id only. Shown to the bench, never trained on.
+    filed_sector: Mapped[str | None] = mapped_column(String(32))
     classifier_sector: Mapped[str | None] = mapped_column(String(32))
     classifier_confidence: Mapped[float | None] = mapped_column(Float)
     body_id: Mapped[str] = mapped_column(ForeignKey("bodies.id"))

@@ -14,7 +14,8 @@ from bot.app.wiring import App
 from bot.classify import Classifier
 from bot.classify.build import BuildConfig
 from bot.classify.cli import run_retrain
-from bot.classify.retrain import MIN_HELD_BACK, judge, load_corrections
+from bot.classify.corpus import DATA_DIR, read_sectors, seed_corpus
+from bot.classify.retrain import DEV_TOLERANCE, MIN_HELD_BACK, judge, load_corrections
 from bot.services.chats import bind_chat
 from bot.services.reports.access import Actor
 from bot.services.staff.roles import Principal
@@ -93,6 +94,33 @@ async def test_operators_transfers_teach_the_model_and_a_candidate_no_better_is_
     again = judge(corrections, retrained, path, QUICK)
     assert not again.accepted and again.reason == "not better on held-back corrections"
     assert path.stat().st_mtime_ns == stamp
+
+
+# Someone with an operator's seat "corrects" the everyday road reports into health by the hundred:
+# the candidate learns it and so wins on held-back corrections of the same kind, but the frozen
+# development set shows the damage and the gate refuses it. (Poison narrow enough to leave the
+# development set alone is not caught by this gate: see the README.)
+POISONED = 260
+
+
+async def test_poisoned_corrections_are_refused_by_the_development_set(app: App, tmp_path: Path) -> None:
+    seed_model = Classifier.load()
+    roads = [
+        e.text for e in seed_corpus(read_sectors(), DATA_DIR, 0.5) if e.kind == "seed" and e.sector == "roads"
+    ]
+    texts = [t for t in roads if seed_model.predict(t).sector == "roads"][:POISONED]
+    assert len(texts) == POISONED
+    for n, text in enumerate(texts):
+        report_id, _ = await file_directly(app, str(9000 + n), text, key=f"poison-{n}", sector="roads")
+        await app.actions.transfer(report_id, OPERATOR, "health")
+    corrections = await load_corrections(app.db)
+
+    path = tmp_path / "model.json"
+    verdict = judge(corrections, seed_model, path, QUICK)
+    assert verdict.candidate_held_f1 > verdict.current_held_f1  # it did learn the poison
+    assert not verdict.accepted and verdict.reason == "worse on the dev set", verdict
+    assert verdict.candidate_dev_f1 < verdict.current_dev_f1 - DEV_TOLERANCE
+    assert not path.exists()
 
 
 async def test_too_few_corrections_are_not_enough(app: App, tmp_path: Path) -> None:

@@ -3,7 +3,11 @@ examples, masked, a few per citizen, erased on /forget and after their retention
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +28,7 @@ OPS_CHAT = -100_1
 TSUR_CHAT = -100_2
 TEXT = "Иванов Пётр Сергеевич пишет: на остановке у дома 5 яма, звоните +7 912 000-00-01, ivanov@example.ru"
 OPERATOR = Actor("700", "Ольга", TSUR_CHAT)
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -51,6 +56,7 @@ async def test_a_transfer_is_kept_masked_and_closing_confirms_it(app: App) -> No
     await app.actions.transfer(report_id, OPERATOR, "roads")
     [example] = await examples(app)
     assert (example.report_id, example.sector_id, example.source) == (report_id, "roads", "transfer")
+    assert example.citizen_sector == "housing"  # kept beside the label for the bench, not trained on
     for personal in ("Иванов", "Пётр", "Сергеевич", "912", "ivanov@example.ru"):
         assert personal not in example.text
     assert "яма" in example.text and "остановке" in example.text
@@ -89,3 +95,26 @@ async def test_examples_go_after_their_retention_period(app: App, clock: ManualC
     clock.advance(timedelta(days=366))
     assert (await purge.run_once())["examples"] == 1
     assert await examples(app) == []
+
+
+async def test_the_bench_shows_citizens_picks_beside_operators_labels(app: App, database_url: str) -> None:
+    moved, _ = await file(app, "5005", 1)  # filed by the citizen under housing
+    await app.actions.transfer(moved, OPERATOR, "roads")
+    kept, _ = await file(app, "6006", 1)
+    await app.actions.answer(kept, OPERATOR, "Отремонтировали")
+    await Chat(app, user_id="6006").press_id(f"fb:yes:{kept}")
+
+    bench = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(REPO_ROOT / "bench" / "classify.py"),
+        "--corrections",
+        env={**os.environ, "DATABASE_URL": database_url},
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await asyncio.wait_for(bench.communicate(), timeout=300)
+    printed = out.decode()
+    assert bench.returncode == 0
+    assert "corrections: 2 operators' labels" in printed
+    assert "citizen's own pick at filing    agreed with the operator in 1 of 2 (0.500)" in printed
+    assert "citizens' wrong picks (picked -> operator): housing->roads 1" in printed
+    assert "== corrections.csv: 2 texts" in printed

@@ -8,11 +8,13 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.classify import Classifier, Prediction, load_classifier
-from bot.classify.build import dumps_model
+from bot.classify.build import build_model, dumps_model
 from bot.classify.cli import run_classify_cli
-from bot.classify.corpus import inputs_digest, read_sectors
+from bot.classify.corpus import SECTORS_FILE, inputs_digest, read_sectors
+from bot.classify.model import FALLBACK_SECTOR
 from bot.classify.words import lemma, tokenize
 
 # Written for these tests; none of them is in the seed corpus.
@@ -301,6 +303,18 @@ def test_dumps_model_is_canonical() -> None:
     assert json.loads(text) == model
     assert text.index('"a"') < text.index('"b"') < text.index('"features"') < text.index('"format"')
     assert text.index('"w:a"') < text.index('"w:b"')
+    # One feature per line, so a retrained model's diff reads feature by feature.
+    assert '\n"w:a":[2.0,-0.25],\n"w:b":[1.0,0.5]\n' in text
+
+
+def test_a_sectors_file_without_the_fallback_sector_is_refused(tmp_path: Path) -> None:
+    sectors = tmp_path / "sectors.yaml"
+    text = SECTORS_FILE.read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    data["sectors"] = [s for s in data["sectors"] if s["id"] != FALLBACK_SECTOR]
+    sectors.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ValueError, match="fallback sector 'other' is missing"):
+        build_model(sectors_file=sectors)
 
 
 @pytest.mark.parametrize(

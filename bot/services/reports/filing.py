@@ -104,6 +104,7 @@ class ReportFiling:
                     address=draft.address,
                     municipality_id=draft.municipality_id,
                     sector_id=sector.id,
+                    filed_sector=sector.id,
                     classifier_sector=draft.classifier_sector,
                     classifier_confidence=draft.classifier_confidence,
                     body_id=body_id,

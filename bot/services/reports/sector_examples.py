@@ -1,7 +1,8 @@
 """Operators teach the classifier: a transfer to another sector, and the sector a report has when it
 is closed, are kept as a labelled example (contacts and names masked, a few per citizen), erased
 with the citizen on /forget and after the retention period. Citizens' own picks are not kept as
-labels (anyone could steer the model with them); the model's first guess is kept beside the label.
+labels (anyone could steer the model with them): they and the model's first guess are kept beside
+the label for the bench only.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ async def record_example(session: AsyncSession, report: Report, source: str, now
             text=masked(report.text),
             sector_id=report.sector_id,
             guessed_sector=report.classifier_sector,
+            citizen_sector=report.filed_sector,
             source=source,
             created_at=now,
         )
