@@ -37,6 +37,17 @@ def _parser() -> argparse.ArgumentParser:
         help="web: receive webhooks only (several may share a port); worker: process, deliver, "
         "poll, deadlines; all: both (default)",
     )
+    check = commands.add_parser(
+        "check", help="check the settings of `run` (exit 0; 2 on an error; 3 when no messenger token)"
+    )
+    check.add_argument("--webhook", action="store_true", help="check what --webhook needs as well")
+    sandbox = commands.add_parser(
+        "sandbox", help="the training sandbox: the bot with local messengers and a page on 127.0.0.1"
+    )
+    sandbox.add_argument("--port", type=int, default=8080, help="port of the page (default 8080)")
+    sandbox.add_argument("--speed", type=float, default=1.0, help="clock speed, 1 to 3600 (default 1)")
+    sandbox.add_argument("--scenario", default=None, help="start a training scenario (see the page)")
+    sandbox.add_argument("--report", action="store_true", help="print the trainees' score cards and exit")
     commands.add_parser(
         "classify", help="classify texts: one per line on stdin, or --csv FILE", add_help=False
     )
@@ -72,6 +83,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_classify_cli(args_list[1:], sys.stdin, sys.stdout)
     args = _parser().parse_args(args_list)
+    if args.command == "sandbox":
+        # Before Settings(): the sandbox reads nothing from the environment or .env.
+        from bot.app.sandbox_cli import run_sandbox_command
+
+        return run_sandbox_command(args)
     try:
         settings = Settings()
     except ValidationError as error:
@@ -87,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(settings.log_level, secrets=_secrets(settings))
     # Migration chatter on every command start hides what the command printed.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    if args.command == "check":
+        from bot.app.runtime import check_command
+
+        return check_command(settings, webhook=args.webhook)
     if args.command == "run":
         from bot.app.runtime import Role, check_settings, run_bot
 

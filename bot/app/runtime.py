@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Coroutine
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Seconds between passes over the deadlines: a reminder is at most this late.
+SLA_INTERVAL = 30.0
+
 
 def check_settings(settings: Settings, *, webhook: bool) -> tuple[str | None, str | None]:
     """The Telegram and VK tokens to run with; ConfigError naming what is missing."""
@@ -55,6 +59,23 @@ def check_settings(settings: Settings, *, webhook: bool) -> tuple[str | None, st
                 "VK_CONFIRMATION_CODE is not set: copy it from the community's Callback API page"
             )
     return tg, vk
+
+
+NO_TOKEN = 3
+
+
+def check_command(settings: Settings, *, webhook: bool) -> int:
+    """`python -m bot check`: 0 when `run` would start, 2 on a setting error, 3 with no token at all
+    (`make run` starts the training sandbox then)."""
+    try:
+        if telegram_token(settings) is None and vk_token(settings) is None:
+            print("no messenger token: TELEGRAM_BOT_TOKEN and VK_BOT_TOKEN are not set", file=sys.stderr)
+            return NO_TOKEN
+        check_settings(settings, webhook=webhook)
+    except ConfigError as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    return 0
 
 
 class Role(StrEnum):
@@ -80,16 +101,38 @@ async def run_bot(settings: Settings, *, webhook: bool, role: Role = Role.ALL) -
     workers wait and resume. Only a task that fails for another reason (a revoked token) stops
     the process.
     """
-    tg_token, vk_token_ = check_settings(settings, webhook=webhook)
+    check_settings(settings, webhook=webhook)
     if role is Role.WEB and not webhook:
         raise ConfigError("--role web receives webhooks: run it with --webhook (polling runs in a worker)")
     app = await build_app(settings)
+    await serve(app, stop_on_signals(), webhook=webhook, role=role)
+
+
+def stop_on_signals() -> asyncio.Event:
+    """An event SIGINT and SIGTERM set: the process stops cleanly on either."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def serve(
+    app: App,
+    stop: asyncio.Event,
+    *,
+    webhook: bool = False,
+    role: Role = Role.ALL,
+    mounts: Sequence[Mount] = (),
+    sla_interval: float = SLA_INTERVAL,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
+    """Run a built app's messengers, workers and HTTP server (with `mounts`) until `stop` is set."""
+    settings = app.settings
+    tg_token, vk_token_ = telegram_token(settings), vk_token(settings)
     run = _Run(app, stop, role, webhook)
+    run.mounts.extend(mounts)
     try:
         if app.db.is_sqlite and role.works:
             # One process owns a SQLite file: updates it had leased when it died are due at once.
@@ -101,7 +144,7 @@ async def run_bot(settings: Settings, *, webhook: bool, role: Role = Role.ALL) -
         if role.works:
             # Deadlines run beside update handling; like delivery, they resume from the database.
             scheduler = SlaScheduler(app.db, app.calendar, app.services.clock)
-            run.task(scheduler.run(stop), "sla")
+            run.task(scheduler.run(stop, sla_interval), "sla")
             purge = RetentionPurge.from_settings(app.db, app.services.clock, settings)
             run.task(purge.run(stop), "retention")
             # Routing edited through another process (or the CLI) reaches this one within seconds.
@@ -113,6 +156,8 @@ async def run_bot(settings: Settings, *, webhook: bool, role: Role = Role.ALL) -
         if role.works:
             run.task(run.worker.run(stop), "inbound")
         await run.serve_http()
+        if on_ready is not None:
+            on_ready()
         await run.wait()
     finally:
         await run.close()
