@@ -45,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
         "sandbox", help="the training sandbox: the bot with local messengers and a page on 127.0.0.1"
     )
     sandbox.add_argument("--port", type=int, default=8080, help="port of the page (default 8080)")
+    sandbox.add_argument(
+        "--database",
+        default="sandbox.sqlite3",
+        help="its SQLite file, emptied on start (default sandbox.sqlite3)",
+    )
     sandbox.add_argument("--speed", type=float, default=1.0, help="clock speed, 1 to 3600 (default 1)")
     sandbox.add_argument("--scenario", default=None, help="start a training scenario (see the page)")
     sandbox.add_argument("--report", action="store_true", help="print the trainees' score cards and exit")

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from bot.app.sandbox import SandboxOptions, run_sandbox
 from bot.core.clock import MAX_SPEED
@@ -23,7 +24,7 @@ def run_sandbox_command(args: argparse.Namespace) -> int:
     # Migration chatter and aiogram's per-update lines would bury the one line that matters: the URL.
     for noisy in ("alembic", "aiogram.event", "aiohttp.access", "vkbottle"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    options = SandboxOptions(port=args.port, speed=args.speed)
+    options = SandboxOptions(database=Path(args.database), port=args.port, speed=args.speed)
     try:
         asyncio.run(run_sandbox(options))
     except KeyboardInterrupt:
