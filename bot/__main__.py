@@ -52,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--speed", type=float, default=1.0, help="clock speed, 1 to 3600 (default 1)")
     sandbox.add_argument("--scenario", default=None, help="start a training scenario (see the page)")
+    sandbox.add_argument("--trainee", default=None, help="the trainee's name on the score card")
     sandbox.add_argument("--report", action="store_true", help="print the trainees' score cards and exit")
     commands.add_parser(
         "classify", help="classify texts: one per line on stdin, or --csv FILE", add_help=False

@@ -4,6 +4,7 @@ stores and a movable clock. Drivers and builders live in tests/harness."""
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -12,7 +13,12 @@ import pytest
 from bot.core.clock import ManualClock
 from tests.harness.secrets import scrubbed_stream
 from tests.harness.settings import START, AppBuilder, AppFactory
-from tests.harness.stores import postgres_url, redis_url, reset_postgres
+from tests.harness.stores import isolate_worker, postgres_url, redis_url, reset_postgres
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Parallel workers (pytest-xdist) each get their own PostgreSQL database and Redis db."""
+    isolate_worker(os.environ.get("PYTEST_XDIST_WORKER"))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -26,7 +26,10 @@ from bot.app.runtime import serve, stop_on_signals
 from bot.app.wiring import App, build_app
 from bot.core.clock import ScaledClock
 from bot.core.config import Settings
+from bot.core.redaction import register_secrets
 from bot.sandbox.telegram import FakeTelegramServer
+from bot.sandbox.training import ScoreStore, Trainer
+from bot.sandbox.training.trainer import DEFAULT_TRAINEE
 from bot.sandbox.vk import FakeVkServer
 from bot.sandbox.world import SandboxWorld, seed_world
 from bot.services.reports.deadlines import WorkCalendar
@@ -64,6 +67,8 @@ class SandboxOptions:
     database: Path = SANDBOX_DATABASE
     port: int = SANDBOX_PORT
     speed: float = 1.0
+    scenario: str | None = None  # a training scenario to start once the bot is up
+    trainee: str = DEFAULT_TRAINEE
 
 
 def generated_telegram_token() -> str:
@@ -87,6 +92,9 @@ def sandbox_settings(
         "web_host": SANDBOX_HOST,
         "web_port": port,
         "vk_state_dir": str(state_dir),
+        # A handful of sandbox citizens would never reach the production threshold: every notice
+        # needs the second person here, so four-eyes approval is practised each time.
+        "notice_approval_threshold": 0,
         "log_level": "INFO",
     }
     return SandboxSettings(**values)
@@ -114,10 +122,9 @@ async def run_sandbox(options: SandboxOptions, stop: asyncio.Event | None = None
 
     stop = stop or stop_on_signals()
     fresh_database(options.database)
-    async with (
-        FakeTelegramServer(generated_telegram_token()) as telegram,
-        FakeVkServer(token=secrets.token_urlsafe(48)) as vk,
-    ):
+    tokens = (generated_telegram_token(), secrets.token_urlsafe(48))
+    register_secrets(tokens)
+    async with FakeTelegramServer(tokens[0]) as telegram, FakeVkServer(token=tokens[1]) as vk:
         with tempfile.TemporaryDirectory(prefix="tsur-sandbox-vk-") as state_dir:
             settings = sandbox_settings(telegram, vk, options.database, options.port, Path(state_dir))
             calendar = WorkCalendar(settings.timezone)
@@ -125,13 +132,17 @@ async def run_sandbox(options: SandboxOptions, stop: asyncio.Event | None = None
             clock = ScaledClock(start, options.speed)
             app = await build_app(settings, clock=clock)
             world = await seed(app, telegram, vk, clock)
+            trainer = world.trainer = Trainer(world, calendar, ScoreStore.beside(options.database))
             mounts: list[Mount] = [sandbox_page(world)]
             url = f"http://{SANDBOX_HOST}:{options.port}/"
 
             def ready() -> None:
                 print(f"Training sandbox (no messenger token): open {url} — all offline", flush=True)
+                if options.scenario:
+                    trainer.begin(options.scenario, options.trainee)
 
-            await serve(app, stop, mounts=mounts, sla_interval=SANDBOX_SLA_INTERVAL, on_ready=ready)
+            async with trainer.background(stop):
+                await serve(app, stop, mounts=mounts, sla_interval=SANDBOX_SLA_INTERVAL, on_ready=ready)
 
 
 async def seed(app: App, telegram: FakeTelegramServer, vk: FakeVkServer, clock: ScaledClock) -> SandboxWorld:

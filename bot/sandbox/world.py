@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.core.clock import ScaledClock
 from bot.sandbox.telegram import FakeChat, FakeTelegramServer, FakeUser
@@ -16,6 +17,9 @@ from bot.services.chats import chat_bindings
 from bot.services.staff.registry import StaffService
 from bot.services.staff.roles import Principal
 from storage.db import Database
+
+if TYPE_CHECKING:  # only for the annotation: the trainer reaches the world through its ports
+    from bot.sandbox.training.trainer import Trainer
 
 # The municipality the seeded bodies serve: the bodies its reports are routed to get an operator.
 HOME_MUNICIPALITY = "ekaterinburg"
@@ -67,6 +71,8 @@ class SandboxWorld:
     approver: FakeUser
     body_chats: dict[str, BodyChat]
     citizens: dict[str, SandboxCitizen] = field(default_factory=dict)
+    # Training scenarios and score cards (bot/sandbox/training); None until the sandbox attaches one.
+    trainer: Trainer | None = None
     _telegram_ids: Iterator[int] = field(default_factory=lambda: itertools.count(TELEGRAM_CITIZEN_BASE_ID))
     _vk_ids: Iterator[int] = field(default_factory=lambda: itertools.count(VK_CITIZEN_BASE_ID))
 

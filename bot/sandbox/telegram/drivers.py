@@ -253,6 +253,17 @@ class FakeUser:
         """Texts of the reply keyboard currently shown (empty if none or removed)."""
         return [_reply_button_text(b) for b in _reply_keyboard_buttons(self._chat.reply_keyboard)]
 
+    def reply_keyboard(self) -> list[list[dict[str, Any]]]:
+        """The reply keyboard currently shown, row by row, each button as a ``KeyboardButton``
+        object (``text``, and ``request_location`` / ``request_contact`` when it asks for one)."""
+        markup = self._chat.reply_keyboard or {}
+        rows = markup.get("keyboard") if isinstance(markup.get("keyboard"), list) else []
+        return [
+            [dict(b) if isinstance(b, dict) else {"text": str(b)} for b in row]
+            for row in rows or []
+            if isinstance(row, list)
+        ]
+
 
 class FakeChat:
     """A scripted supergroup (e.g. the operators' forum) where FakeUsers write."""

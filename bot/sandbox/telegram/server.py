@@ -98,6 +98,26 @@ class FakeTelegramServer(WebhookQueue, UpdateMethods, MessageMethods, EditingMet
         """Make ``file_id`` known (as if Telegram stored it), e.g. a sticker id from the bot's config."""
         self._store_file(file_id, kind, len(data) or 1024, data or None)
 
+    def history(self, chat_id: int) -> list[dict[str, Any]]:
+        """Every message of the chat as its members see it, theirs and the bot's (latest version,
+        deleted ones left out), oldest first: what a chat window shows (the sandbox page)."""
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            return []
+        deleted = {m.message_id for m in chat.sent if m.deleted}
+        return [dict(chat.messages[key]) for key in sorted(chat.messages) if key not in deleted]
+
+    def callback_answer(self, update_id: int) -> dict[str, Any] | None:
+        """The ``answerCallbackQuery`` params the bot answered the button press ``update_id`` with
+        (the toast or alert a person sees); None while unanswered or for another kind of update."""
+        query = (self._updates.get(update_id) or {}).get("callback_query") or {}
+        return self.callback_answers.get(str(query.get("id", "")))
+
+    def file_data(self, file_id: str) -> bytes | None:
+        """The bytes stored under ``file_id`` (None when unknown or only its size was invented)."""
+        stored = self._files.get(file_id)
+        return None if stored is None else stored.data
+
     async def _handle_api(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
             return web.json_response(

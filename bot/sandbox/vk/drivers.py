@@ -61,6 +61,14 @@ class FakeVkUser:
         photos = [self.server._user_photo(self) for _ in range(count)]
         return await self._message(text, attachments=photos)
 
+    async def send_photo_data(self, data: bytes, text: str = "") -> dict[str, Any]:
+        """Send ONE photo whose every size serves ``data`` (a picture chosen or uploaded on the
+        sandbox page, so the bot downloads and relays the real image)."""
+        photo = self.server._user_photo(self)
+        for size in photo["photo"]["sizes"]:
+            self.server._photo_bytes[str(size["url"]).rsplit("/", 1)[-1].removesuffix(".jpg")] = data
+        return await self._message(text, attachments=[photo])
+
     def _geo(self, lat: float, lon: float) -> dict[str, Any]:
         city = _nearest_city(lat, lon)
         return {

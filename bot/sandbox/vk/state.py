@@ -4,6 +4,7 @@ delivery), photos, and the scripting and inspection entry points (no HTTP routin
 from __future__ import annotations
 
 import itertools
+import re
 import secrets
 from collections import deque
 from typing import Any
@@ -22,6 +23,8 @@ from bot.sandbox.vk.records import (
     _Peer,
     _PendingAnswer,
 )
+
+_PHOTO_ATTACHMENT = re.compile(r"^photo(?P<owner>-?\d+)_(?P<id>\d+)(?:_[A-Za-z0-9]+)?$")
 
 
 class VkState(LoopbackServer):
@@ -122,6 +125,25 @@ class VkState(LoopbackServer):
         """The persistent keyboard the peer currently sees (None if none)."""
         peer = self._peers.get(peer_id)
         return peer.keyboard if peer else None
+
+    def user_messages(self, user_id: int) -> list[dict[str, Any]]:
+        """The messages ``user_id`` wrote to the community (the "message" of their message_new
+        events), oldest first; ids share one sequence with the bot's, so they interleave by id."""
+        return [
+            event["object"]["message"]
+            for event in self.events
+            if event.get("type") == "message_new" and event["object"]["message"].get("from_id") == user_id
+        ]
+
+    def photo_data(self, attachment: str) -> bytes | None:
+        """Bytes of a photo by its attachment string (``photo<owner>_<id>[_key]``) or by the size
+        URL name it is served under; None when the fake holds no real bytes for it."""
+        match = _PHOTO_ATTACHMENT.match(attachment)
+        if match:
+            owner, photo_id = int(match["owner"]), match["id"]
+            prefix = f"g{-owner}" if owner < 0 else f"u{owner}"
+            attachment = f"{prefix}_{photo_id}_x"
+        return self._photo_bytes.get(attachment)
 
     def unanswered_events(self) -> list[str]:
         """Ids of message_event presses the bot never answered with sendMessageEventAnswer."""
