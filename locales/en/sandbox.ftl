@@ -42,6 +42,7 @@ sandbox-contact = Contact
 sandbox-edited = edited
 sandbox-no-citizen = Create a citizen above
 sandbox-no-topics = No topics yet: reports will appear here
+sandbox-topic-general = # General
 sandbox-topic-closed = The topic is closed
 sandbox-error = That did not work
 sandbox-general = General

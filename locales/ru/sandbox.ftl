@@ -42,6 +42,7 @@ sandbox-contact = Контакт
 sandbox-edited = изменено
 sandbox-no-citizen = Создайте гражданина выше
 sandbox-no-topics = Тем пока нет: обращения появятся здесь
+sandbox-topic-general = # Общий
 sandbox-topic-closed = Тема закрыта
 sandbox-error = Не получилось
 sandbox-general = Общая тема

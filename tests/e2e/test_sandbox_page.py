@@ -122,6 +122,10 @@ def test_a_report_from_the_phone_to_the_operator_and_back(
     confirm_and_rate(trainee)
     trainee.operator_sees("Оценка гражданина: 5/5")
     trainee.screenshot(ARTIFACTS, f"{platform}-rated")
+    # The forum's general topic holds what belongs to no report; the report's card is not there.
+    trainee.open_topic("# Общий")
+    expect(trainee.operator.locator("#operator-messages")).not_to_contain_text(POTHOLE[:40])
+    trainee.open_topic(f"№{number}")
 
 
 def test_the_page_refuses_other_origins(sandbox_url: str, trainee: SandboxPage) -> None:

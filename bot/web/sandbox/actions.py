@@ -15,6 +15,7 @@ from bot.sandbox.telegram import FakeUser
 from bot.sandbox.vk import FakeVkUser
 from bot.sandbox.world import BodyChat, SandboxCitizen, SandboxWorld
 from bot.web.sandbox.pictures import PICTURES, picture
+from bot.web.sandbox.snapshot import GENERAL_TOPIC
 
 # An upload travels as base64 in JSON, which must stay under aiohttp's default 1 MiB request body.
 MAX_UPLOAD_BYTES = 700 * 1024
@@ -235,6 +236,8 @@ async def operator_text(world: SandboxWorld, body: Json) -> Json:
     """The body's operator writes in a topic (a leading ! makes it an internal note)."""
     chat, text = _body(world, body), _text(body)
     thread = body.get("thread")
+    if thread == GENERAL_TOPIC:
+        thread = None
     if thread is not None and (not isinstance(thread, int) or thread not in chat.chat.topics()):
         raise ActionError("no such topic")
     await chat.chat.send_text(chat.operator, text, message_thread_id=thread)

@@ -38,6 +38,7 @@ SCRIPT_TEXTS = (
     "sandbox-edited",
     "sandbox-no-citizen",
     "sandbox-no-topics",
+    "sandbox-topic-general",
     "sandbox-topic-closed",
     "sandbox-error",
     "sandbox-general",

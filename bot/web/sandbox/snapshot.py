@@ -157,9 +157,14 @@ def citizen_pane(world: SandboxWorld, key: str | None) -> Json | None:
     return {"key": citizen.key, "platform": citizen.platform, "name": citizen.name, **chat}
 
 
+# The forum's general topic, as the page names it (Telegram sends its messages with no thread id).
+GENERAL_TOPIC = 0
+
+
 def operator_pane(world: SandboxWorld, body_id: str | None, thread: int | None) -> Json | None:
-    """A body's operator forum: its topics (newest first) and the messages of the chosen one
-    (the newest topic when none is chosen; the general topic when there are none)."""
+    """A body's operator forum: the general topic (id 0: messages outside any report's topic, such
+    as the binding notice) and the report topics, newest first, with the messages of the chosen
+    one (the newest topic when none is chosen; the general topic when there are none)."""
     body: BodyChat | None = world.body_chats.get(body_id or "")
     if body is None:
         return None
@@ -176,10 +181,14 @@ def operator_pane(world: SandboxWorld, body_id: str | None, thread: int | None) 
         return -last_in.get(tid, tid)
 
     order = sorted(names, key=recency)
-    topics = [{"id": tid, "name": names[tid], "closed": chat.is_topic_closed(tid)} for tid in order]
-    if thread not in names:
-        thread = order[0] if order else None
-    shown = [raw for raw in history if raw.get("message_thread_id") == thread]
+    topics = [{"id": GENERAL_TOPIC, "name": "", "closed": False}]
+    topics += [{"id": tid, "name": names[tid], "closed": chat.is_topic_closed(tid)} for tid in order]
+    if thread != GENERAL_TOPIC and thread not in names:
+        thread = order[0] if order else GENERAL_TOPIC
+    if thread == GENERAL_TOPIC:
+        shown = [raw for raw in history if raw.get("message_thread_id") not in names]
+    else:
+        shown = [raw for raw in history if raw.get("message_thread_id") == thread]
     return {
         "body": body.body_id,
         "title": body.title,

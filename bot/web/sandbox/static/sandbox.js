@@ -141,23 +141,22 @@ function renderOperator(state) {
   document.getElementById("operator-title").textContent = `${pane.title} · ${pane.operator}`;
   view.thread = pane.thread;
   const topics = document.getElementById("topics");
-  if (!pane.topics.length) topics.replaceChildren(el("li", "empty", TEXTS["sandbox-no-topics"]));
-  else {
-    topics.replaceChildren(
-      ...pane.topics.map((topic) => {
-        const item = el("li", topic.id === pane.thread ? "topic-item current" : "topic-item");
-        const button = el("button", "", topic.closed ? `🔒 ${topic.name}` : topic.name);
-        button.type = "button";
-        button.title = topic.closed ? TEXTS["sandbox-topic-closed"] : topic.name;
-        button.addEventListener("click", () => {
-          view.thread = topic.id;
-          refresh();
-        });
-        item.append(button);
-        return item;
-      }),
-    );
-  }
+  // The first entry is the forum's general topic (id 0); report topics follow, newest first.
+  const listed = pane.topics.map((topic) => {
+    const name = topic.id === 0 ? TEXTS["sandbox-topic-general"] : topic.name;
+    const item = el("li", topic.id === pane.thread ? "topic-item current" : "topic-item");
+    const button = el("button", "", topic.closed ? `🔒 ${name}` : name);
+    button.type = "button";
+    button.title = topic.closed ? TEXTS["sandbox-topic-closed"] : name;
+    button.addEventListener("click", () => {
+      view.thread = topic.id;
+      refresh();
+    });
+    item.append(button);
+    return item;
+  });
+  if (listed.length < 2) listed.push(el("li", "empty", TEXTS["sandbox-no-topics"]));
+  topics.replaceChildren(...listed);
   renderMessages(document.getElementById("operator-messages"), pane.messages, (id, label) =>
     post("operator/press", { body: view.body, message: id, label }),
   );
