@@ -105,6 +105,13 @@ function renderCitizen(state) {
       return option;
     }),
   );
+  if (!view.citizen && state.citizens.length) {
+    // A page opened after citizens were made (a scenario, another tab) shows the newest one.
+    view.citizen = state.citizens[state.citizens.length - 1].key;
+    pick.value = view.citizen;
+    refresh();
+    return;
+  }
   pick.value = view.citizen;
   const pane = state.citizen;
   const screen = document.getElementById("citizen-screen");
