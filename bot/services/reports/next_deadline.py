@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from bot.services.reports import queries
 from bot.services.reports.deadlines import WorkCalendar
 from bot.services.reports.lifecycle import OPEN_STATUSES, Status
-from bot.services.reports.sla import Event, SlaPolicy, _answer_pending, _first_pending, _overdue_since
+from bot.services.reports.sla import Event, SlaPolicy, answer_pending, first_reaction_pending, overdue_since
 from storage.db import Database
 from storage.models import Report
 
@@ -71,8 +71,8 @@ def upcoming_events(
             found.append(Upcoming(at, report.id, event))
 
     deadlines = (
-        (_first_pending(report), report.first_reaction_due, Event.REMIND_FIRST, Event.OVERDUE_FIRST),
-        (_answer_pending(report), report.answer_due, Event.REMIND_ANSWER, Event.OVERDUE_ANSWER),
+        (first_reaction_pending(report), report.first_reaction_due, Event.REMIND_FIRST, Event.OVERDUE_FIRST),
+        (answer_pending(report), report.answer_due, Event.REMIND_ANSWER, Event.OVERDUE_ANSWER),
     )
     for pending, due, remind, overdue in deadlines:
         if not pending or due <= now:
@@ -84,10 +84,10 @@ def upcoming_events(
             add(remind_at, remind)
         add(due, overdue)
         add(due, Event.HEAD)
-    overdue_since = _overdue_since(report, now)
+    late_since = overdue_since(report, now)
     head_at = fired.get(Event.HEAD)
-    if overdue_since is not None:
-        base = max(head_at or now, overdue_since)
+    if late_since is not None:
+        base = max(head_at or now, late_since)
         add(calendar.add_working_hours(base, policy.curator_after_hours), Event.CURATOR)
     if report.status == Status.ANSWERED and report.answered_at is not None:
         add(report.answered_at + timedelta(days=policy.autoclose_days), Event.AUTOCLOSE)

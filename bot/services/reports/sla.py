@@ -64,21 +64,23 @@ class SlaPolicy:
     autoclose_days: int = 7  # answered and no citizen reply for 7 (calendar) days → closed
 
 
-def _first_pending(report: Report) -> bool:
+def first_reaction_pending(report: Report) -> bool:
+    """The report still waits for its first reaction."""
     # An answer is a reaction too, whichever path set the status.
     return report.first_reaction_at is None and report.status != Status.ANSWERED
 
 
-def _answer_pending(report: Report) -> bool:
+def answer_pending(report: Report) -> bool:
+    """The report is open and not answered yet."""
     return Status(report.status) in OPEN_STATUSES and report.status != Status.ANSWERED
 
 
-def _overdue_since(report: Report, now: datetime) -> datetime | None:
+def overdue_since(report: Report, now: datetime) -> datetime | None:
     """The earliest passed deadline that still lacks its reaction or answer, if any."""
     passed = []
-    if _first_pending(report) and now >= report.first_reaction_due:
+    if first_reaction_pending(report) and now >= report.first_reaction_due:
         passed.append(report.first_reaction_due)
-    if _answer_pending(report) and now >= report.answer_due:
+    if answer_pending(report) and now >= report.answer_due:
         passed.append(report.answer_due)
     return min(passed) if passed else None
 
@@ -96,24 +98,24 @@ def due_events(
     horizon = calendar.add_working_hours(now, policy.remind_before_hours)
     wanted: list[Event] = []
     # A deadline already passed gets its overdue event only: a late reminder would be noise.
-    if _first_pending(report):
+    if first_reaction_pending(report):
         if now >= report.first_reaction_due:
             wanted.append(Event.OVERDUE_FIRST)
         elif report.first_reaction_due <= horizon:
             wanted.append(Event.REMIND_FIRST)
-    if _answer_pending(report):
+    if answer_pending(report):
         if now >= report.answer_due:
             wanted.append(Event.OVERDUE_ANSWER)
         elif report.answer_due <= horizon:
             wanted.append(Event.REMIND_ANSWER)
-    overdue_since = _overdue_since(report, now)
-    if overdue_since is not None:
+    late_since = overdue_since(report, now)
+    if late_since is not None:
         wanted.append(Event.HEAD)
         head_at = fired.get(Event.HEAD)
         if head_at is not None:
             # Counted from the head's notice, or from a later deadline if the report was back on time
             # in between (first reaction given, then the answer deadline missed).
-            base = max(head_at, overdue_since)
+            base = max(head_at, late_since)
             if now >= calendar.add_working_hours(base, policy.curator_after_hours):
                 wanted.append(Event.CURATOR)
     if (
@@ -256,7 +258,7 @@ class SlaScheduler:
             await self._topic(session, report, key, view, now)
             return
         if user_id:
-            first_overdue = _first_pending(report) and now >= report.first_reaction_due
+            first_overdue = first_reaction_pending(report) and now >= report.first_reaction_due
             body = await session.get(Body, report.body_id)
             args: dict[str, Any] = {
                 "number": number,
