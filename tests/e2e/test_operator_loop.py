@@ -76,8 +76,7 @@ async def test_report_card_actions_relay_and_feedback(database_url: str, app_fac
 
             await ops.press(admin, "🙋 Взять в работу", message_thread_id=thread.thread_id)
             await ops.replies()
-            await deliver_all(worker)
-            assert any("в работе" in t for t in texts(citizen))
+            await delivered(worker, citizen, "в работе")
 
             await ops.press(admin, "❓ Запросить уточнение", message_thread_id=thread.thread_id)
             await ops.replies()
