@@ -4,6 +4,7 @@ local Telegram and VK servers behind the same few verbs."""
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
@@ -48,14 +49,16 @@ class _Sender(Protocol):
     async def send_text(self, text: str) -> object: ...
 
 
-class _Paced:
+class _Paced(ABC):
     """Each action after a reader's pause, answered by what the bot says back."""
 
+    @abstractmethod
     def _sender(self) -> _Sender:
-        raise NotImplementedError
+        """The messenger driver that sends this citizen's texts and commands."""
 
+    @abstractmethod
     async def _replies(self) -> str:
-        raise NotImplementedError
+        """What the bot said back, joined."""
 
     async def command(self, command: str) -> str:
         return await self._after_pause(self._sender().send_command(command))
