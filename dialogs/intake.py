@@ -12,6 +12,7 @@ from bot.services.geo import GeoMatch
 from bot.services.reports.filing import ReportDraft
 from bot.services.reports.lifecycle import MAX_PHOTOS
 from dialogs.engine import Context, Step, Transition, start_dialog
+from dialogs.incident_offer import SameProblemStep, after_sector, file_joined
 from dialogs.notices_screens import offer_after_report
 
 DIALOG = "intake"
@@ -249,7 +250,7 @@ class SectorStep(Step):
             return await super().on_button(ctx, value)
         ctx.data["sector"] = value
         ctx.data.pop("show_all", None)
-        return Transition.to(PhoneStep.name)
+        return await after_sector(ctx, PhoneStep.name)
 
 
 def normalise_phone(raw: str) -> str | None:
@@ -344,6 +345,9 @@ class SummaryStep(Step):
             classifier_confidence=data.get("confidence"),
             phone=data.get("phone"),
         )
+        joined = await file_joined(ctx, draft)
+        if joined is not None:
+            return Transition(tuple(joined), done=True, menu=True)
         filed = await ctx.services.reports.file(draft)
         body = ctx.services.catalog.body(filed.body_id).name(ctx.lang)
         views = [
@@ -366,6 +370,7 @@ INTAKE_STEPS: tuple[type[Step], ...] = (
     WhereStep,
     MunicipalityStep,
     SectorStep,
+    SameProblemStep,
     PhoneStep,
     SummaryStep,
 )

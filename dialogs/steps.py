@@ -19,6 +19,7 @@ from bot.services.citizens.accounts import CitizenInfo, CitizenService
 from bot.services.citizens.flood import FloodGuard
 from bot.services.citizens.replies import Replies
 from bot.services.citizens.subscriptions import SubscriptionService
+from bot.services.incidents.desk import IncidentDesk
 from bot.services.notices.service import NoticeService
 from bot.services.reports.casework import Casework
 from bot.services.reports.filing import ReportFiling
@@ -51,6 +52,8 @@ class DialogServices:
     notices: NoticeService | None = None
     # Where a citizen's replies are queued for delivery; without it the caller sends them.
     replies: Replies | None = None
+    # Open reports of the same problem offered at intake; absent, nothing is offered.
+    incidents: IncidentDesk | None = None
 
     def notice_service(self) -> NoticeService:
         assert self.notices is not None, "comms dialogs need DialogServices.notices"

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -26,6 +27,7 @@ from bot.core.config import (
 )
 from bot.delivery.outbox import release_leases
 from bot.inbound.worker import InboundWorker, Processor
+from bot.services.incidents.digest import WeeklyDigest
 from bot.services.periodic import every
 from bot.services.reports.sla import SlaScheduler
 from bot.services.retention import RetentionPurge
@@ -38,6 +40,10 @@ log = logging.getLogger(__name__)
 
 # Seconds between passes over the deadlines: a reminder is at most this late.
 SLA_INTERVAL = 30.0
+# A burst is caught within 15 minutes of its start (bench/spikes.py) at one pass every five.
+SPIKE_INTERVAL = 300.0
+# The digest is due at its weekday and hour; checking every five minutes sends it on time enough.
+DIGEST_INTERVAL = 300.0
 
 
 def check_settings(settings: Settings, *, webhook: bool) -> tuple[str | None, str | None]:
@@ -147,6 +153,9 @@ async def serve(
             run.task(scheduler.run(stop, sla_interval), "sla")
             purge = RetentionPurge.from_settings(app.db, app.services.clock, settings)
             run.task(purge.run(stop), "retention")
+            # The weekly digest of repeated reports (once per ISO week per recipient, keyed in the outbox).
+            digest = WeeklyDigest(app.db, app.services.clock, ZoneInfo(settings.timezone))
+            run.task(digest.run(stop, DIGEST_INTERVAL), "digest")
             # Routing edited through another process (or the CLI) reaches this one within seconds.
             run.task(_keep_catalog_fresh(app, stop), "reference")
             run.task(_keep_model_fresh(app, stop), "model")
@@ -230,6 +239,10 @@ class _Run:
             delivery = build_delivery(app, bot, signer)
             app.replies.on_queued(delivery.wake)
             self.task(delivery.run(stop), "outbox-tg")
+            # Spikes of reports, checked every few minutes, alert the ЦУР chat.
+            watch = dispatcher.get("spike_watch")
+            if watch is not None:
+                self.task(watch.run(stop, SPIKE_INTERVAL), "spikes")
             # Progress messages of notices going out, in the comms chats, a few times a minute.
             progress = NoticeProgress(bot, app.notices, app.services.translator, signer)
             self.task(progress.run(stop), "notice-progress")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -17,11 +18,13 @@ from bot.app.wiring import App
 from bot.core.i18n import DEFAULT_LANGUAGE, Translator
 from bot.delivery.worker import OutboxWorker
 from bot.services.chats import ChatBindings
+from bot.services.incidents.spike_watch import SpikeWatch
 from bot.services.reports.topics import ReportTopics
 from bot.services.staff.municipal_centre import MunicipalCentre
 from handlers.telegram.callbacks import CallbackSigner
 from handlers.telegram.citizen import citizen_router
 from handlers.telegram.errors import ExpiredQueriesTolerated
+from handlers.telegram.incident_sends import IncidentLimits
 from handlers.telegram.messenger import TelegramMessenger
 from handlers.telegram.operator import operator_router
 from handlers.telegram.operator_cards import OperatorDesk
@@ -49,7 +52,9 @@ def build_dispatcher(app: App, *, signer: CallbackSigner, callbacks_answered: bo
     from dialogs.engine import DialogRunner
     from handlers.telegram.binding import binding_router
     from handlers.telegram.comms_router import comms_router
+    from handlers.telegram.incident_commands import incident_router
     from handlers.telegram.municipal import municipal_router
+    from handlers.telegram.spike_alerts import spike_alerts_router, spike_button_signer
     from handlers.telegram.staff_commands import staff_router
 
     dispatcher = Dispatcher(
@@ -64,6 +69,10 @@ def build_dispatcher(app: App, *, signer: CallbackSigner, callbacks_answered: bo
         topics=ReportTopics(app.db),
         catalog=app.services.catalog,
         actions=app.actions,
+        incidents=app.services.incidents,
+        incident_limits=IncidentLimits(
+            app.settings.incident_confirm_reporters, app.settings.notice_approval_threshold
+        ),
         signer=signer,
         operator_state=app.services.state,
         notices=app.notices,
@@ -71,15 +80,29 @@ def build_dispatcher(app: App, *, signer: CallbackSigner, callbacks_answered: bo
         bindings=ChatBindings(app.db, app.staff, app.services.clock, app.services.catalog),
         municipal=MunicipalCentre(app.db, app.staff, app.services.clock),
     )
+    incidents = app.services.incidents
+    if incidents is not None:
+        # The spike detector posts into the ЦУР chat with buttons signed like the cards'.
+        dispatcher["spike_watch"] = SpikeWatch(
+            app.db,
+            app.services.catalog,
+            app.services.clock,
+            app.staff,
+            sign=spike_button_signer(signer),
+            open_incident=incidents.attach_cluster,
+            timezone=ZoneInfo(app.settings.timezone),
+        )
     # Staff commands first: an anonymous one is refused before anything else sees it, and an invite
     # is redeemed (and a municipal centre's list read) before citizen intake. Comms chats before
     # operator chats: the operator router takes every message in a topic.
     dispatcher.include_routers(
         staff_router(),
+        incident_router(),
         municipal_router(),
         citizen_router(),
         binding_router(),
         comms_router(),
+        spike_alerts_router(),
         operator_router(),
     )
     return dispatcher
@@ -107,7 +130,16 @@ def build_delivery(
         group_rate=group_rate,
         paid_broadcast=paid,
     )
-    desk = OperatorDesk(bot, ReportTopics(app.db), app.services.catalog, translator, signer, inner=messenger)
+    incidents = app.services.incidents
+    desk = OperatorDesk(
+        bot,
+        ReportTopics(app.db),
+        app.services.catalog,
+        translator,
+        signer,
+        inner=messenger,
+        extras=incidents.card_extras if incidents is not None else None,
+    )
 
     return app.outbox_worker({"tg": desk})
 

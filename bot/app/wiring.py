@@ -26,6 +26,8 @@ from bot.services.citizens.flood import FloodGuard, RedisFloodGuard
 from bot.services.citizens.replies import Replies
 from bot.services.citizens.subscriptions import SubscriptionService
 from bot.services.geo import MunicipalityDirectory
+from bot.services.incidents.desk import IncidentDesk
+from bot.services.incidents.grouping import OFFER_LOOKUPS, OFFER_WINDOW_SECONDS
 from bot.services.notices.content import NoticeDeliveryPolicy
 from bot.services.notices.service import NoticeService
 from bot.services.reports.block_contacts import seed_block_contacts
@@ -119,6 +121,12 @@ async def build_app(
     calendar = WorkCalendar(settings.timezone)
     staff = StaffService(db, clock, catalog.staff_scopes())
     actions = Casework(db, catalog, clock, calendar, staff)
+    offer_guard = (
+        RedisFloodGuard(redis, OFFER_LOOKUPS, OFFER_WINDOW_SECONDS, prefix="tsur:offers:")
+        if redis
+        else FloodGuard(OFFER_LOOKUPS, OFFER_WINDOW_SECONDS)
+    )
+    incidents = IncidentDesk(db, catalog, clock, calendar, staff, offer_guard)
     services = DialogServices(
         citizens=CitizenService(db, clock),
         reports=ReportFiling(db, catalog, calendar, clock),
@@ -134,6 +142,7 @@ async def build_app(
         subscriptions=SubscriptionService(db, clock, catalog),
         actions=actions,
         replies=replies,
+        incidents=incidents,
     )
     dialogs = build_dialogs()
     runner = (

@@ -113,6 +113,12 @@ class Settings(BaseSettings):
         ge=0,
         description="A notice to more recipients than this (or to everyone) needs a second person's approval",
     )
+    incident_confirm_reporters: int = Field(
+        default=50,
+        ge=1,
+        description="An operator's message in an incident's topic to more reporters than this is sent only "
+        "after they confirm it (and after a second person's approval above notice_approval_threshold)",
+    )
     log_level: str = Field(default="INFO", description="Logging level")
     # Retention (personal data is kept no longer than needed, 152-ФЗ art. 5): the running bot purges
     # older rows hourly; `python -m bot purge` does it once.

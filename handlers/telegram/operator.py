@@ -17,14 +17,17 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 
 from bot.core.i18n import Translator
 from bot.services.catalog import Catalog
+from bot.services.incidents.desk import IncidentDesk
 from bot.services.reports.access import ActionRefused, Actor
 from bot.services.reports.casework import Casework
 from bot.services.reports.topics import ReportTopics
 from handlers.telegram.callbacks import CallbackSigner
-from handlers.telegram.operator_cards import OPERATOR_LANG
+from handlers.telegram.incident_sends import SEND_ACTION, Held, IncidentLimits, hold_if_many, release
+from handlers.telegram.operator_cards import MERGE_PREFIX, OPERATOR_LANG, SPLIT_ACTION
 from storage.state import StateStore
 
 log = logging.getLogger(__name__)
+DEFAULT_LIMITS = IncidentLimits()
 
 TEXT_ACTIONS = ("clarify", "answer")
 REJECT_REASONS = ("competence", "spam", "duplicate")
@@ -46,6 +49,8 @@ def operator_router() -> Router:
         operator_state: StateStore,
         translator: Translator,
         catalog: Catalog,
+        incidents: IncidentDesk | None = None,
+        incident_limits: IncidentLimits = DEFAULT_LIMITS,
     ) -> None:
         def alert(key: str) -> Any:
             return query.answer(translator.text(OPERATOR_LANG, key), show_alert=True)
@@ -117,6 +122,23 @@ def operator_router() -> Router:
             elif action.startswith("tr-"):
                 await actions.transfer(report_id, actor, action[3:])
                 await query.answer(translator.text(OPERATOR_LANG, "op-transfer-done"))
+            elif action.startswith(MERGE_PREFIX) and action[len(MERGE_PREFIX) :].isdigit() and incidents:
+                await incidents.merge(report_id, int(action[len(MERGE_PREFIX) :]), actor)
+                await query.answer(translator.text(OPERATOR_LANG, "op-merged-done"))
+            elif action == SPLIT_ACTION and incidents is not None:
+                await incidents.split(report_id, actor)
+                await query.answer(translator.text(OPERATOR_LANG, "op-split-done"))
+            elif action == SEND_ACTION:
+                await release(
+                    query,
+                    actor,
+                    report_id,
+                    actions=actions,
+                    incidents=incidents,
+                    limits=incident_limits,
+                    state=operator_state,
+                    translator=translator,
+                )
             elif action.startswith("rj-") and action[3:] in REJECT_REASONS:
                 await actions.reject(report_id, actor, action[3:], None)
                 await query.answer(translator.text(OPERATOR_LANG, "op-rejected"))
@@ -133,6 +155,9 @@ def operator_router() -> Router:
         actions: Casework,
         operator_state: StateStore,
         translator: Translator,
+        signer: CallbackSigner,
+        incidents: IncidentDesk | None = None,
+        incident_limits: IncidentLimits = DEFAULT_LIMITS,
     ) -> None:
         user = message.from_user
         if user is None or user.is_bot:
@@ -149,17 +174,40 @@ def operator_router() -> Router:
         )
         key = f"op:{message.chat.id}:{user.id}"
         pending = await operator_state.get(key)
+        photos = (message.photo[-1].file_id,) if message.photo else ()
+        documents = (message.document.file_id,) if message.document else ()
+
+        async def held(kind: str) -> bool:
+            binding = await actions.binding(message.chat.id)
+            if binding is None:
+                return False
+            what = Held(kind, text, photos, documents, message.message_id)
+            return await hold_if_many(
+                message,
+                actor,
+                thread.report_id,
+                what,
+                incidents=incidents,
+                limits=incident_limits,
+                state=operator_state,
+                signer=signer,
+                nonce=binding.nonce,
+                translator=translator,
+            )
+
         try:
             if pending and pending.get("report_id") == thread.report_id and text:
                 await operator_state.delete(key)
+                if pending["action"] == "answer" and await held("answer"):
+                    return
                 if pending["action"] == "clarify":
                     await actions.ask_clarification(thread.report_id, actor, text)
                 else:
                     await actions.answer(thread.report_id, actor, text)
                 await message.reply(translator.text(OPERATOR_LANG, "op-sent-to-citizen"))
                 return
-            photos = (message.photo[-1].file_id,) if message.photo else ()
-            documents = (message.document.file_id,) if message.document else ()
+            if await held("relay"):
+                return
             await actions.relay_to_citizen(
                 thread.report_id, actor, text, photos, documents, message.message_id
             )

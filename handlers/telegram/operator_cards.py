@@ -11,7 +11,9 @@ they may see it (`Casework.reveal_phone`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -25,6 +27,7 @@ from bot.delivery.ports import Delivery, Failed, Messenger, Outcome, RetryAfter,
 from bot.delivery.postbox import ChatThread, ReportTopic, topic_target
 from bot.services.catalog import Catalog
 from bot.services.chats import Binding
+from bot.services.incidents.desk import CardExtras
 from bot.services.reports.lifecycle import OPEN_STATUSES, Status
 from bot.services.reports.topics import ReportTopics
 from handlers.telegram.callbacks import CallbackSigner
@@ -35,31 +38,46 @@ log = logging.getLogger(__name__)
 
 # No chat bound yet: keep the card waiting (not counted as a failure) until someone binds one.
 UNBOUND_RETRY_SECONDS = 300.0
+MAX_LOCKS = 10_000
 OPERATOR_LANG = "ru"
 PHONE_ACTION = "phone"
+SPLIT_ACTION = "split"
+MERGE_PREFIX = "mg-"
+NO_EXTRAS = CardExtras()
 
 
 def card_markup(
-    report: Report, binding: Binding, signer: CallbackSigner, translator: Translator
+    report: Report,
+    binding: Binding,
+    signer: CallbackSigner,
+    translator: Translator,
+    extras: CardExtras = NO_EXTRAS,
 ) -> InlineKeyboardMarkup:
     """The action buttons a report in this status offers, signed for this chat's binding."""
 
-    def button(action: str, key: str) -> InlineKeyboardButton:
+    def button(action: str, key: str, args: dict[str, Any] | None = None) -> InlineKeyboardButton:
         data = signer.sign(action, report.id, binding.chat_id, nonce=binding.nonce)
-        return InlineKeyboardButton(text=translator.text(OPERATOR_LANG, key), callback_data=data)
+        return InlineKeyboardButton(text=translator.text(OPERATOR_LANG, key, args), callback_data=data)
 
     status = Status(report.status)
     rows: list[list[InlineKeyboardButton]] = []
-    if status in (Status.ROUTED, Status.IN_PROGRESS, Status.NEEDS_INFO):
+    if extras.lead_number is not None:
+        # Merged into an incident: worked in the lead's topic; here it can only be taken back out.
+        rows.append([button(SPLIT_ACTION, "op-btn-split")])
+    elif status in (Status.ROUTED, Status.IN_PROGRESS, Status.NEEDS_INFO):
         rows.append([button("take", "op-btn-take"), button("clarify", "op-btn-clarify")])
         rows.append([button("answer", "op-btn-answer"), button("reject", "op-btn-reject")])
         rows.append([button("transfer", "op-btn-transfer")])
+        for other_id, number in extras.duplicates:
+            rows.append([button(f"{MERGE_PREFIX}{other_id}", "op-btn-merge", {"number": number})])
     if status in OPEN_STATUSES and report.phone:
         rows.append([button(PHONE_ACTION, "op-btn-phone")])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def card_text(report: Report, catalog: Catalog, translator: Translator) -> str:
+def card_text(
+    report: Report, catalog: Catalog, translator: Translator, extras: CardExtras = NO_EXTRAS
+) -> str:
     """The card: what operators need to act on the report (no phone: see `card_markup`)."""
     sector = catalog.sector(report.sector_id).name(OPERATOR_LANG)
     args: dict[str, Any] = {
@@ -76,6 +94,13 @@ def card_text(report: Report, catalog: Catalog, translator: Translator) -> str:
         "rating": f"{report.rating}/5" if report.rating else "—",
     }
     head = translator.text(OPERATOR_LANG, "op-card", args)
+    if extras.lead_number is not None:
+        head += "\n" + translator.text(OPERATOR_LANG, "op-card-follows", {"lead": extras.lead_number})
+    if extras.reporters > 1:
+        head += "\n" + translator.text(OPERATOR_LANG, "op-card-reporters", {"count": extras.reporters})
+    if extras.duplicates:
+        numbers = ", ".join(f"№{number}" for _, number in extras.duplicates)
+        head += "\n" + translator.text(OPERATOR_LANG, "op-card-duplicates", {"numbers": numbers})
     body = report.text if len(report.text) <= 2500 else report.text[:2500] + "…"
     return f"{head}\n\n{body}"[:4096]
 
@@ -98,6 +123,7 @@ class OperatorDesk:
         translator: Translator,
         signer: CallbackSigner,
         inner: Messenger,
+        extras: Callable[[int], Awaitable[CardExtras]] | None = None,
     ) -> None:
         self._bot = bot
         self._topics = topics
@@ -105,6 +131,15 @@ class OperatorDesk:
         self._translator = translator
         self._signer = signer
         self._inner = inner
+        self._extras = extras
+        # Deliveries run concurrently: a card and the first messages for its topic must not each
+        # create a topic. One lock per report (within this process) orders them.
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    def _lock(self, report_id: int) -> asyncio.Lock:
+        if len(self._locks) > MAX_LOCKS:
+            self._locks = {k: v for k, v in self._locks.items() if v.locked()}
+        return self._locks.setdefault(report_id, asyncio.Lock())
 
     async def deliver(self, delivery: Delivery) -> Outcome:
         if delivery.kind is Kind.REPORT_CARD:
@@ -118,11 +153,14 @@ class OperatorDesk:
     async def _to_topic(self, delivery: Delivery, report_id: int) -> Outcome:
         thread = await self._topics.of_report(report_id)
         if thread is None:
-            # The card (queued earlier) has not made the topic yet.
-            outcome = await self._card(report_id)
-            if not isinstance(outcome, Sent):
-                return outcome
-            thread = await self._topics.of_report(report_id)
+            async with self._lock(report_id):
+                thread = await self._topics.of_report(report_id)
+                if thread is None:
+                    # The card (queued earlier) has not made the topic yet.
+                    outcome = await self._draw_card(report_id)
+                    if not isinstance(outcome, Sent):
+                        return outcome
+                    thread = await self._topics.of_report(report_id)
             if thread is None:
                 return Failed("topic_missing")
         resolved = replace(delivery, target=str(ChatThread(thread.chat_id, thread.thread_id)))
@@ -133,14 +171,19 @@ class OperatorDesk:
         return outcome
 
     async def _card(self, report_id: int) -> Outcome:
+        async with self._lock(report_id):
+            return await self._draw_card(report_id)
+
+    async def _draw_card(self, report_id: int) -> Outcome:
         report, thread, binding = await self._topics.for_card(report_id)
         if report is None:
             return Sent()
         if binding is None:
             return RetryAfter(UNBOUND_RETRY_SECONDS)
         chat_id = binding.chat_id
-        text = card_text(report, self._catalog, self._translator)
-        markup = card_markup(report, binding, self._signer, self._translator)
+        extras = await self._extras(report_id) if self._extras is not None else NO_EXTRAS
+        text = card_text(report, self._catalog, self._translator, extras)
+        markup = card_markup(report, binding, self._signer, self._translator, extras)
         try:
             if thread is not None and thread.chat_id == chat_id and thread.card_message_id:
                 try:

@@ -30,6 +30,7 @@ STAFF_COMMANDS = (
     "staff",
     "join",
     "whoami",
+    "incident",
 )
 PRIVATE = "private"
 

@@ -8,6 +8,7 @@ from storage.models.chats import CommsChat, Operator, OperatorChat
 from storage.models.citizens import LinkCode, Subscription
 from storage.models.delivery import OutboxMessage
 from storage.models.examples import SectorExample
+from storage.models.incidents import Incident, SpikeAlert
 from storage.models.notices import Notice
 from storage.models.reference import BlockContact, Body, Municipality, ReferenceVersion, RoutingRule, Sector
 from storage.models.reports import Citizen, Report, ReportThread, SlaEvent, StatusChange
@@ -23,6 +24,7 @@ __all__ = [
     "CommsChat",
     "DialogStateRow",
     "InboundUpdate",
+    "Incident",
     "LinkCode",
     "Municipality",
     "Notice",
@@ -36,6 +38,7 @@ __all__ = [
     "Sector",
     "SectorExample",
     "SlaEvent",
+    "SpikeAlert",
     "StaffInvite",
     "StaffMember",
     "StaffRole",

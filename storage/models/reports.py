@@ -52,7 +52,13 @@ class Citizen(Base):
 
 class Report(Base):
     __tablename__ = "reports"
-    __table_args__ = (Index("ix_reports_body_status", "body_id", "status"),)
+    __table_args__ = (
+        Index("ix_reports_body_status", "body_id", "status"),
+        # The duplicate suggestion looks for open reports of one sector in one place.
+        Index("ix_reports_place", "sector_id", "municipality_id", "status", "created_at"),
+        Index("ix_reports_street", "sector_id", "municipality_id", "street_key", "status", "created_at"),
+        Index("ix_reports_cell", "sector_id", "geo_cell", "status", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     # Filled right after the insert from the id, so it is unique without a second sequence.
@@ -85,6 +91,17 @@ class Report(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     rating: Mapped[int | None] = mapped_column(Integer)
     rating_comment: Mapped[str | None] = mapped_column(Text)
+    # The typed address parsed at filing (bot/services/geo/addresses.py) and a ~1 km grid cell of the
+    # pin, so reports of one place are found by index rather than by reading every address.
+    street_key: Mapped[str | None] = mapped_column(String(200))
+    house: Mapped[str | None] = mapped_column(String(32))
+    settlement_key: Mapped[str | None] = mapped_column(String(100))
+    geo_cell: Mapped[str | None] = mapped_column(String(32))
+    # Set when the report follows an incident (joined or merged); None for a standalone report and
+    # for nothing else: the incident's lead report has it too (`Incident.lead_report_id`).
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id", ondelete="SET NULL", name="fk_report_incident"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

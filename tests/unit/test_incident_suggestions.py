@@ -17,7 +17,14 @@ from bot.services.incidents.places import (
     place_rules,
     same_place,
 )
-from bot.services.incidents.similarity import is_duplicate, similarity
+from bot.services.incidents.similarity import (
+    CONCEPTS_PATH,
+    concept_conflict,
+    concepts,
+    is_duplicate,
+    profile,
+    similarity,
+)
 
 RULES = place_rules()
 
@@ -103,6 +110,11 @@ COLD_2 = "Третий день нет отопления, холодно в к�
 SNOW = "Во дворе не вывезли снег, не пройти"
 DARK = "Не горят фонари на улице Садовой, вечером темно"
 DARK_2 = "На улице темно, фонарь не горит"
+DARK_3 = "Нет уличного освещения, вечером страшно ходить"
+HOT = "Нет горячей воды уже три дня"
+CROSSROADS = "перекрёсток Королёва и Ладыженского"
+TRAFFIC_LIGHT = "Не работает светофор на перекрёстке, мигает жёлтым"
+CROSSROADS_HOLE = "На перекрёстке огромная выбоина, машины бьют колёса"
 CASES = [
     # (same?, sector_a, address_a, text_a, sector_b, address_b, text_b); no address: from the text
     (True, "roads", "ул. Ленина 24", POTHOLE, "roads", "улица Ленина, д. 24", POTHOLE_2),
@@ -111,6 +123,11 @@ CASES = [
     (True, "housing", "ул. Лесная 5", COLD, "housing", "ул. Лесная 17", COLD_2),
     (False, "housing", "ул. Лесная 5", COLD, "housing", "ул. Лесная 5", SNOW),
     (True, "housing", "", DARK, "housing", "ул. Садовая 12", DARK_2),
+    # Another problem of the sector at one place: the concepts conflict, whatever words are shared.
+    (False, "housing", "ул. Лесная 5", COLD, "housing", "ул. Лесная 5", HOT),
+    (False, "roads", CROSSROADS, TRAFFIC_LIGHT, "roads", CROSSROADS, CROSSROADS_HOLE),
+    # One dark street in other words: "освещение" and "фонарь" name one concept.
+    (True, "housing", "ул. Садовая 12", DARK_3, "housing", "ул. Садовая 14", DARK_2),
 ]
 
 
@@ -132,3 +149,36 @@ def test_similarity_is_symmetric_bounded_and_cheap() -> None:
     for text in texts:
         similarity(text, b)
     assert (time.perf_counter() - start) / len(texts) < 0.005  # ≤ 1 ms on a quiet machine; slack for CI
+
+
+def test_concepts_cover_every_sector_and_phrases_win() -> None:
+    sectors = [str(s["id"]) for s in yaml.safe_load(SECTORS_PATH.read_text(encoding="utf-8"))["sectors"]]
+    table = concepts()
+    assert {key.partition("/")[0] for keys in table.entries.values() for key in keys} == set(sectors)
+    # "горячая вода" is hot water only, although "вода" alone is cold water.
+    assert profile(HOT).named["housing"] == {"hot_water"}
+    assert profile("Нет холодной воды с утра").named["housing"] == {"cold_water"}
+    # One word names the concept of each sector it belongs to.
+    assert {"housing", "energy"} <= set(profile("Нет света").named)
+
+
+def test_conflicting_concepts_are_explained_and_scoped_to_the_sector() -> None:
+    cold, hot = profile(COLD), profile(HOT)
+    assert concept_conflict(cold, hot, "housing") == ({"heating"}, {"hot_water"})
+    assert concept_conflict(profile(COLD_2), cold, "housing") is None
+    # Concepts of another sector do not conflict: a roads text saying "детская площадка" is still
+    # about the road.
+    bump = profile("Поставьте лежачего полицейского, рядом детская площадка")
+    assert concept_conflict(bump, profile("Установите искусственную неровность"), "roads") is None
+    # A text naming no concept of the sector is no evidence: the similarity decides.
+    assert concept_conflict(profile("Сделайте что-нибудь уже"), hot, "housing") is None
+    assert similarity(COLD, HOT, sector="housing") == 0.0 < similarity(COLD, HOT)
+
+
+def test_malformed_concepts_fail_loudly(tmp_path: Path) -> None:
+    for text in ("pothole: яма\n", "[roads]\npothole яма\n", "[roads]\npothole: яма, , выбоина\n"):
+        path = tmp_path / "problems.txt"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(ValueError, match="line"):
+            concepts(path)
+    assert CONCEPTS_PATH.exists()

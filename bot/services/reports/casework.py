@@ -9,10 +9,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.buttons import FeedbackAnswer
 from bot.core.clock import Clock
-from bot.core.messages import Button, Text, View
-from bot.delivery.postbox import ChatThread, ReportTopic, to_citizen, to_topic
+from bot.core.messages import Text, View
+from bot.delivery.postbox import ChatThread, ReportTopic, to_topic
 from bot.services.catalog import Catalog
 from bot.services.chats import Binding, binding_of_chat
 from bot.services.reports import queries
@@ -28,6 +27,13 @@ from bot.services.reports.access import (
 )
 from bot.services.reports.cards import CITIZEN_RELAY_KEY, queue_card
 from bot.services.reports.deadlines import WorkCalendar, due_dates
+from bot.services.reports.followers import (
+    followers,
+    is_follower,
+    lead_id_of,
+    move_followers,
+    note_in_history,
+)
 from bot.services.reports.lifecycle import (
     OPEN_STATUSES,
     SYSTEM_ACTOR,
@@ -36,10 +42,12 @@ from bot.services.reports.lifecycle import (
     change_status,
 )
 from bot.services.reports.sector_examples import CLOSED, TRANSFER, record_example
+from bot.services.reports.split import split_out
+from bot.services.reports.telling import Telling, unreachable_in_topic
 from bot.services.reports.topics import topic_in
 from bot.services.staff.registry import StaffService
 from storage.db import Database
-from storage.models import Citizen, Report
+from storage.models import Report
 
 
 class Casework:
@@ -53,6 +61,7 @@ class Casework:
         self._clock = clock
         self._calendar = calendar
         self._staff = staff
+        self._tell = Telling(catalog, clock)
 
     async def binding(self, chat_id: int) -> Binding | None:
         """The body this chat works, as bound now (its nonce signs the chat's buttons)."""
@@ -135,19 +144,18 @@ class Casework:
             if Status(report.status) not in OPEN_STATUSES:
                 raise ActionRefused("op-report-closed")
             report.first_reaction_at = report.first_reaction_at or self._clock.now()
-            lines = [Text("notify-message", self._args(report))]
-            if text:
-                lines.append(Text.raw(text))
-            queued = await self._notify(
-                session,
-                report,
-                f"relay-{actor.chat_id}-{message_id}",
-                [View(tuple(lines))],
-                photos=photos,
-                documents=documents,
+            queued = await self._tell.message(
+                session, report, f"relay-{actor.chat_id}-{message_id}", text, photos, documents
             )
             if queued:  # a redelivered update relays (and is recorded) once
-                await self._audit(session, report, acting, "relay")
+                members = await followers(session, report)
+                for member in members:
+                    note = f"incident {report.number}: {text[:500]}"
+                    note_in_history(member, actor=actor.label, at=self._clock.now(), comment=note)
+                    await self._tell.message(
+                        session, member, f"relay-{actor.chat_id}-{message_id}", text, photos, documents
+                    )
+                await self._audit(session, report, acting, "relay", reporters=str(len(members) + 1))
 
     async def relay_to_topic(
         self, report_id: int, citizen_id: int, text: str, photos: tuple[str, ...], key: str
@@ -168,7 +176,8 @@ class Casework:
                     at=self._clock.now(),
                     comment=text,
                 )
-                await self._refresh_card(session, report)
+                if not is_follower(report, await lead_id_of(session, report)):
+                    await self._refresh_card(session, report)
             views = [
                 View(
                     (
@@ -179,7 +188,7 @@ class Casework:
             ]
             await to_topic(
                 session,
-                where=ReportTopic(report.id),
+                where=ReportTopic(await lead_id_of(session, report)),
                 key=f"{CITIZEN_RELAY_KEY}{key}",
                 views=views,
                 photos=photos,
@@ -197,7 +206,11 @@ class Casework:
             report.assignee_id = acting.operator.id
             await self._audit(session, report, acting, "take")
             report.first_reaction_at = report.first_reaction_at or self._clock.now()
-            await self._notify_status(session, report)
+            await self._tell.status(session, report)
+            for member in await move_followers(
+                session, report, now=self._clock.now(), actor=actor.label, target=Status.IN_PROGRESS
+            ):
+                await self._tell.status(session, member)
             await self._refresh_card(session, report)
             return report
 
@@ -209,12 +222,26 @@ class Casework:
             await self._move(session, report, Status.NEEDS_INFO, actor, question)
             await self._audit(session, report, acting, "clarify")
             report.first_reaction_at = report.first_reaction_at or self._clock.now()
-            await self._notify(
+            await self._tell.send(
                 session,
                 report,
                 "clarify",
-                [View((Text("notify-clarify", self._args(report)), Text.raw(question)))],
+                [View((Text("notify-clarify", self._tell.args(report)), Text.raw(question)))],
             )
+            for member in await move_followers(
+                session,
+                report,
+                now=self._clock.now(),
+                actor=actor.label,
+                target=Status.NEEDS_INFO,
+                comment=question,
+            ):
+                await self._tell.send(
+                    session,
+                    member,
+                    "clarify",
+                    [View((Text("notify-clarify", self._tell.args(member)), Text.raw(question)))],
+                )
             await self._refresh_card(session, report)
             return report
 
@@ -226,17 +253,24 @@ class Casework:
             now = self._clock.now()
             report.answered_at = now
             report.first_reaction_at = report.first_reaction_at or now
-            buttons = (
-                (
-                    Button(FeedbackAnswer(report.id, solved=True).pack(), Text("btn-solved-yes")),
-                    Button(FeedbackAnswer(report.id, solved=False).pack(), Text("btn-solved-no")),
-                ),
+            views = self._tell.answer_views(report, text)
+            await self._tell.send(session, report, f"answer-{len(report.history)}", views)
+            members = await move_followers(
+                session,
+                report,
+                now=self._clock.now(),
+                actor=actor.label,
+                target=Status.ANSWERED,
+                comment=text,
             )
-            views = [
-                View((Text("notify-answer", self._args(report)), Text.raw(text))),
-                View((Text("ask-solved"),), buttons),
-            ]
-            await self._notify(session, report, f"answer-{len(report.history)}", views)
+            for member in members:
+                member.answered_at = now
+                member.first_reaction_at = member.first_reaction_at or now
+                await self._tell.send(
+                    session, member, f"answer-{len(member.history)}", self._tell.answer_views(member, text)
+                )
+            if members:
+                await self._audit(session, report, acting, "answer-incident", reporters=str(len(members) + 1))
             await self._refresh_card(session, report)
             return report
 
@@ -273,7 +307,21 @@ class Casework:
                     report_id=report.id,
                     now=self._clock.now(),
                 )
-            await self._notify_status(session, report)
+            await self._tell.status(session, report)
+            for member in await move_followers(
+                session,
+                report,
+                now=self._clock.now(),
+                actor=actor.label,
+                target=Status.TRANSFERRED,
+                comment=sector_id,
+            ):
+                member.sector_id, member.body_id = sector_id, new_body
+                member.first_reaction_due, member.answer_due = due.first_reaction, due.answer
+                change_status(
+                    member, Status.ROUTED, actor=SYSTEM_ACTOR, at=self._clock.now(), comment=new_body
+                )
+                await self._tell.status(session, member)
             await self._refresh_card(session, report)
             return report
 
@@ -300,11 +348,25 @@ class Casework:
             )
             await self._audit(session, report, acting, "reject", reason=reason)
             report.closed_at = self._clock.now()
-            args = {**self._args(report), "reason": reason}
+            args = {**self._tell.args(report), "reason": reason}
             lines = [Text("notify-rejected", args), Text(f"reject-reason-{reason}")]
             if comment:
                 lines.append(Text.raw(comment))
-            await self._notify(session, report, "rejected", [View(tuple(lines))])
+            await self._tell.send(session, report, "rejected", [View(tuple(lines))])
+            for member in await move_followers(
+                session,
+                report,
+                now=self._clock.now(),
+                actor=actor.label,
+                target=Status.REJECTED,
+                comment=reason,
+            ):
+                member.closed_at = report.closed_at
+                member_lines = [
+                    Text("notify-rejected", {**self._tell.args(member), "reason": reason}),
+                    lines[1],
+                ]
+                await self._tell.send(session, member, "rejected", [View(tuple(member_lines))])
             await self._refresh_card(session, report)
             return report
 
@@ -325,63 +387,12 @@ class Casework:
             if solved:
                 report.closed_at = now
                 await record_example(session, report, CLOSED, now)
+            lead_id = await lead_id_of(session, report)
+            if not solved and is_follower(report, lead_id):
+                await split_out(session, report, lead_id, now, self._catalog, self._calendar)
             await self._refresh_card(session, report)
             return report
 
     async def citizen_unreachable(self, session: AsyncSession, report_id: int | None, now: datetime) -> None:
         """Tell the report's operators that the citizen can no longer be reached (blocked the bot)."""
-        if report_id is None:
-            return
-        report = await session.get(Report, report_id)
-        if report is None:
-            return
-        view = View((Text("op-citizen-unreachable", {"number": report.number or ""}),))
-        await to_topic(
-            session,
-            where=ReportTopic(report_id),
-            key=f"unreachable:{report_id}",
-            views=[view],
-            report_id=report_id,
-            now=now,
-        )
-
-    async def _notify_status(self, session: AsyncSession, report: Report) -> None:
-        view = View((Text("notify-status", self._args(report)),))
-        await self._notify(session, report, f"status-{len(report.history)}", [view])
-
-    def _args(self, report: Report) -> dict[str, str]:
-        lang = report.language
-        return {
-            "number": report.number or "",
-            "status": report.status,
-            "body": self._catalog.body(report.body_id).name(lang),
-        }
-
-    async def _notify(
-        self,
-        session: AsyncSession,
-        report: Report,
-        what: str,
-        views: list[View],
-        *,
-        photos: tuple[str, ...] = (),
-        documents: tuple[str, ...] = (),
-    ) -> bool:
-        """Queue views for the report's citizen; False when this very message was queued before."""
-        if report.citizen_id is None:
-            return True  # the citizen asked to be forgotten
-        citizen = await session.get(Citizen, report.citizen_id)
-        if citizen is None:
-            return True
-        return await to_citizen(
-            session,
-            platform=citizen.platform,
-            user_id=citizen.platform_user_id,
-            key=f"report:{report.id}:{what}:{len(report.history)}",
-            views=views,
-            lang=report.language,
-            photos=photos,
-            documents=documents,
-            report_id=report.id,
-            now=self._clock.now(),
-        )
+        await unreachable_in_topic(session, report_id, now)

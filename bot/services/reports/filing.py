@@ -11,8 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from bot.core.clock import Clock
 from bot.delivery.postbox import card_update
 from bot.services.catalog import OTHER_SECTOR, Catalog
+from bot.services.geo.addresses import parse_address
+from bot.services.geo.cells import cell_of
 from bot.services.reports import queries
-from bot.services.reports.deadlines import WorkCalendar, due_dates
+from bot.services.reports.deadlines import DueDates, WorkCalendar, due_dates
 from bot.services.reports.lifecycle import MAX_PHOTOS, SYSTEM_ACTOR, Status, change_status, report_number
 from storage.db import Database
 from storage.models import Report, StatusChange
@@ -73,6 +75,48 @@ class ReportCard:
     history: tuple[HistoryEntry, ...] = ()
 
 
+def place_columns(address: str | None, lat: float | None, lon: float | None) -> dict[str, str | None]:
+    """The parsed street, house, settlement and grid cell stored beside a report's address and pin."""
+    parsed = parse_address(address or "")
+    return {
+        "street_key": parsed.street_key[:200] if parsed.street_key else None,
+        "house": parsed.house[:32] if parsed.house else None,
+        "settlement_key": parsed.settlement_key[:100] if parsed.settlement_key else None,
+        "geo_cell": cell_of(lat, lon),
+    }
+
+
+def new_report(draft: ReportDraft, now: datetime, *, sector_id: str, body_id: str, due: DueDates) -> Report:
+    """A report row for `draft` in status `new`, with its first history row (not yet added)."""
+    return Report(
+        intake_key=draft.intake_key,
+        citizen_id=draft.citizen_id,
+        platform=draft.platform,
+        text=draft.text,
+        photos=list(draft.photos[:MAX_PHOTOS]),
+        latitude=draft.latitude,
+        longitude=draft.longitude,
+        address=draft.address,
+        **place_columns(draft.address, draft.latitude, draft.longitude),
+        municipality_id=draft.municipality_id,
+        sector_id=sector_id,
+        filed_sector=sector_id,
+        classifier_sector=draft.classifier_sector,
+        classifier_confidence=draft.classifier_confidence,
+        body_id=body_id,
+        status=Status.NEW,
+        phone=draft.phone,
+        language=draft.language,
+        first_reaction_due=due.first_reaction,
+        answer_due=due.answer,
+        created_at=now,
+        updated_at=now,
+        history=[
+            StatusChange(actor=f"citizen:{draft.platform}", at=now, from_status=None, to_status=Status.NEW)
+        ],
+    )
+
+
 class ReportFiling:
     """Files reports and answers the citizen's questions about them."""
 
@@ -93,34 +137,7 @@ class ReportFiling:
         due = due_dates(now, sector.first_reaction_hours, sector.answer_days, self._calendar)
         try:
             async with self._db.session(savepoint=True) as session:
-                report = Report(
-                    intake_key=draft.intake_key,
-                    citizen_id=draft.citizen_id,
-                    platform=draft.platform,
-                    text=draft.text,
-                    photos=list(draft.photos[:MAX_PHOTOS]),
-                    latitude=draft.latitude,
-                    longitude=draft.longitude,
-                    address=draft.address,
-                    municipality_id=draft.municipality_id,
-                    sector_id=sector.id,
-                    filed_sector=sector.id,
-                    classifier_sector=draft.classifier_sector,
-                    classifier_confidence=draft.classifier_confidence,
-                    body_id=body_id,
-                    status=Status.NEW,
-                    phone=draft.phone,
-                    language=draft.language,
-                    first_reaction_due=due.first_reaction,
-                    answer_due=due.answer,
-                    created_at=now,
-                    updated_at=now,
-                    history=[
-                        StatusChange(
-                            actor=f"citizen:{draft.platform}", at=now, from_status=None, to_status=Status.NEW
-                        )
-                    ],
-                )
+                report = new_report(draft, now, sector_id=sector.id, body_id=body_id, due=due)
                 session.add(report)
                 await session.flush()
                 report.number = report_number(report.id, now)

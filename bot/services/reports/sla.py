@@ -28,6 +28,7 @@ from bot.services.reports import queries
 from bot.services.reports.block_contacts import CURATOR, HEAD
 from bot.services.reports.cards import queue_card
 from bot.services.reports.deadlines import WorkCalendar
+from bot.services.reports.followers import not_a_follower
 from bot.services.reports.lifecycle import OPEN_STATUSES, SYSTEM_ACTOR, Status, change_status
 from bot.services.reports.sector_examples import CLOSED, record_example
 from bot.services.staff.registry import role_holders
@@ -165,7 +166,9 @@ class SlaScheduler:
     def _filter(self, now: datetime) -> ColumnElement[bool]:
         # Only reports near or past a deadline, or answered, can have anything due.
         horizon = self._calendar.add_working_hours(now, self._policy.remind_before_hours)
-        return queries.near_deadline([s.value for s in OPEN_STATUSES], Status.ANSWERED.value, horizon)
+        near = queries.near_deadline([s.value for s in OPEN_STATUSES], Status.ANSWERED.value, horizon)
+        # An incident runs one clock, its lead's; its followers only close when answered and silent.
+        return near & (not_a_follower() | (Report.status == Status.ANSWERED.value))
 
     async def _candidates(self, now: datetime) -> list[int]:
         """Ids of reports with something due, read without locks (the firing pass re-checks)."""
