@@ -14,7 +14,8 @@ from aiogram import Bot, F, Router
 from aiogram.types import CallbackQuery, Message
 
 from bot.core.i18n import Translator
-from bot.services.incidents.spike_watch import Decision, SignButton, SpikeRefused, SpikeWatch
+from bot.services.incidents.spike_decisions import Decision, SignButton, SpikeRefused
+from bot.services.incidents.spike_watch import SpikeWatch
 from handlers.telegram.callbacks import CallbackSigner
 from handlers.telegram.principal import query_principal
 

@@ -103,10 +103,16 @@ async def test_above_the_notice_threshold_a_second_person_approves(
             await answered(tg, "другой сотрудник")
             await ops.press(colleague, "Отправить всем", contains=True, message_thread_id=thread)
             await answered(tg, "Отправлено 5 жителям")
+
+            def relayed() -> list[object]:
+                return [
+                    c
+                    for c in tg.calls
+                    if c.method == "sendMessage" and "Бригада выехала" in str(c.params.get("text"))
+                ]
+
+            # The press is answered before the update's transaction commits (PostgreSQL pipeline):
+            # the messages are delivered a moment later.
+            await eventually(lambda: len(relayed()) >= 5, within=15.0)
             await deliver_all(worker)
-            relayed = [
-                c
-                for c in tg.calls
-                if c.method == "sendMessage" and "Бригада выехала" in str(c.params.get("text"))
-            ]
-    assert len(relayed) == 5
+    assert len(relayed()) == 5

@@ -20,7 +20,8 @@ from bot.core.clock import ManualClock
 from bot.core.i18n import Translator
 from bot.delivery.outbox import views_of
 from bot.services.chats import TSUR_BODY, bind_chat
-from bot.services.incidents.spike_watch import Decision, SpikeRefused, SpikeWatch
+from bot.services.incidents.spike_decisions import Decision, SpikeRefused
+from bot.services.incidents.spike_watch import SpikeWatch
 from bot.services.reports.filing import ReportDraft
 from bot.services.staff.audit import AuditQuery, audit_events
 from bot.services.staff.roles import Principal

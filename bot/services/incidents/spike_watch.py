@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -28,6 +25,14 @@ from bot.core.messages import Button, Text, View
 from bot.delivery.postbox import to_official
 from bot.services.catalog import Catalog
 from bot.services.chats import TSUR_BODY, binding_of_body
+from bot.services.incidents.spike_decisions import (
+    OPEN,
+    Decided,
+    Decision,
+    OpenIncident,
+    SignButton,
+    SpikeRefused,
+)
 from bot.services.incidents.spike_texts import PIN_URL, place_label, place_of, place_words, typical_texts
 from bot.services.incidents.spikes import (
     Baseline,
@@ -50,39 +55,6 @@ from storage.models import CommsChat, Report, SpikeAlert
 log = logging.getLogger(__name__)
 
 STAFF_LANG = "ru"
-
-# (action, alert id, chat id, the chat's binding nonce) → signed callback data; the Telegram adapter
-# signs (handlers/telegram/callbacks.py), the service only knows it must be signed.
-SignButton = Callable[[str, int, int, str], str]
-OpenIncident = Callable[[list[int], str], Awaitable[int]]
-
-
-class Decision(StrEnum):
-    """The alert's buttons; the value is the callback action and the alert's state afterwards."""
-
-    INCIDENT = "incident"
-    NOTIFY = "notified"
-    IGNORE = "ignored"
-
-
-OPEN = "open"
-
-
-class SpikeRefused(Exception):
-    """A decision the service will not carry out; `reason` is a locale key."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class Decided:
-    """What a decision did: the alert's new state, and the incident it opened, if any."""
-
-    alert_id: int
-    state: str
-    incident_id: int | None = None
 
 
 def _ids(stored: str) -> list[int]:
